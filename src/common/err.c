@@ -1,0 +1,29 @@
+#include "config.h"
+
+#include "common/err.h"
+
+const char *
+err_str(int code)
+{
+	switch (code) {
+	case ERR_OK: return "success";
+	case ERR_NOT_FOUND: return "not found";
+	case ERR_INVALID_ARGUMENT: return "invalid argument";
+	case ERR_CONFIG: return "configuration error";
+	case ERR_TIMEOUT: return "timed out";
+	case ERR_CHILD_FAILED: return "child process failed";
+	case ERR_TOO_LONG: return "value too long";
+	case ERR_PERMISSION: return "bad owner or permissions";
+	case ERR_BUFFER_SHORT: return "read past end of buffer";
+	case ERR_NOMEM: return "out of memory";
+	case ERR_SYSTEM: return "system call failed";
+	case ERR_INTERNAL: return "internal error";
+	default: return "unknown error";
+	}
+}
+
+int
+err_is_fatal(int code)
+{
+	return code <= ERR_FATAL_THRESHOLD;
+}

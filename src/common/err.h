@@ -1,0 +1,37 @@
+/*
+ * One error enum for the whole project.
+ *
+ * Functions return ERR_OK (0) or a negative code.  The code's class tells
+ * the caller what to do: codes at or below ERR_FATAL_THRESHOLD mean the
+ * object that returned them (a transport, a parser run) is dead and may only
+ * be freed; codes above it mean that one request failed and the object can
+ * still be used.
+ */
+#ifndef SSHBROKER_COMMON_ERR_H
+#define SSHBROKER_COMMON_ERR_H
+
+enum err_code {
+	ERR_OK = 0,
+	/* request-level failures */
+	ERR_NOT_FOUND = -1,
+	ERR_INVALID_ARGUMENT = -2,
+	ERR_CONFIG = -3,        /* a configuration error, already reported */
+	ERR_TIMEOUT = -4,
+	ERR_CHILD_FAILED = -5,  /* a child could not be run or died oddly */
+	ERR_TOO_LONG = -6,
+	ERR_PERMISSION = -7,
+	ERR_BUFFER_SHORT = -8,  /* a read past the end of a buffer */
+	/* fatal: past this the object is dead */
+	ERR_FATAL_THRESHOLD = -100,
+	ERR_NOMEM = -101,
+	ERR_SYSTEM = -102,      /* errno holds the cause */
+	ERR_INTERNAL = -103,
+};
+
+/* A short static description of code; never NULL. */
+const char *err_str(int code);
+
+/* Non-zero when code means the object that returned it is unusable. */
+int err_is_fatal(int code);
+
+#endif
