@@ -866,9 +866,19 @@ spawn_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(spawn_suite());
-	int failed;
+	SRunner *sr;
+	int failed, fd;
 
+	/*
+	 * CI may start us with no stdin.  Fill any closed standard fd with
+	 * /dev/null first, or Check's own files could land on 0..2 and
+	 * test_standard_fds_closed_in_parent would close them.
+	 */
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
+	sr = srunner_create(spawn_suite());
 	/* Fork mode: each test gets a process of its own to disturb. */
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
