@@ -1,0 +1,22 @@
+/*
+ * The broker: for now the command-line side (subcommands); the daemon
+ * arrives with its own issue.
+ */
+#ifndef SSHBROKER_BROKER_BROKER_H
+#define SSHBROKER_BROKER_BROKER_H
+
+struct config_host;
+
+/* `sshbroker resolve ...`: returns the process exit status. */
+int cmd_resolve(int argc, char **argv);
+
+/*
+ * Fills h with this process's real identity and effects: the passwd
+ * entry of getuid(), gethostname(), the environment, Match exec through
+ * src/proxy's runner, DNS through getaddrinfo.  Strings stay valid until
+ * host_env_free().  Returns 0, or -1 with a message on stderr.
+ */
+int host_env_init(struct config_host *h);
+void host_env_free(struct config_host *h);
+
+#endif
