@@ -37,6 +37,7 @@ struct walker {
 };
 
 static const struct cfg_origin origin_default = { CFG_ORIGIN_DEFAULT, 0, 0 };
+static const struct cfg_origin origin_cmdline = { CFG_ORIGIN_CMDLINE, 0, 0 };
 
 static void
 emit(struct walker *w, const char *keyword, const char *value,
@@ -207,7 +208,7 @@ walk(struct walker *w)
 	size_t i;
 	int numeric;
 
-	emit(w, "host", v->host_arg, &origin_default);
+	emit(w, "host", v->host_arg, &origin_cmdline);
 	emit_str(w, K_USER, v->user);
 	emit(w, "hostname", v->print_hostname, origin_of(w, K_HOSTNAME));
 	emit_int(w, K_PORT, v->port);
