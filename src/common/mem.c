@@ -3,15 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "common/mem.h"
 
 void
 mem_wipe(void *p, size_t len)
 {
+	/* explicit_bzero is documented never to be optimised away */
 	if (p != NULL && len > 0)
-		OPENSSL_cleanse(p, len);
+		explicit_bzero(p, len);
 }
 
 void
@@ -26,5 +25,11 @@ mem_freezero(void *p, size_t len)
 int
 mem_equal_ct(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len);
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		diff |= x[i] ^ y[i];
+	return diff != 0;
 }

@@ -18,16 +18,17 @@
 #include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/sha1.h"
 #include "config/config-int.h"
 #include "config/cmdline.h"
 
@@ -904,23 +905,17 @@ static int
 connection_hash(const char *thishost, const char *host, const char *port,
     const char *user, char out[41])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hlen = 0, i;
-	int ok;
+	struct sha1_ctx c;
+	unsigned char h[SHA1_DIGEST_LEN];
+	size_t i;
 
-	if (md == NULL)
-		return ERR_NOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, thishost, strlen(thishost)) == 1 &&
-	    EVP_DigestUpdate(md, host, strlen(host)) == 1 &&
-	    EVP_DigestUpdate(md, port, strlen(port)) == 1 &&
-	    EVP_DigestUpdate(md, user, strlen(user)) == 1 &&
-	    EVP_DigestFinal_ex(md, h, &hlen) == 1;
-	EVP_MD_CTX_free(md);
-	if (!ok || hlen != 20)
-		return ERR_INTERNAL;
-	for (i = 0; i < hlen; i++)
+	sha1_init(&c);
+	sha1_update(&c, thishost, strlen(thishost));
+	sha1_update(&c, host, strlen(host));
+	sha1_update(&c, port, strlen(port));
+	sha1_update(&c, user, strlen(user));
+	sha1_final(&c, h);
+	for (i = 0; i < sizeof(h); i++)
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 	return ERR_OK;
 }
