@@ -12,7 +12,11 @@ git ca-certificates
 "
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps.sh: needs root: sudo $0" >&2
+	# A fresh machine may be used as root without sudo, or as a user with it.
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo "$0" "$@"
+	fi
+	echo "install-deps.sh: needs root (and sudo is not installed)" >&2
 	exit 1
 fi
 if ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
