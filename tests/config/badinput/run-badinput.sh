@@ -100,19 +100,20 @@ check() {
 			# The file (and line) ssh's first message names.
 			re='(/[^ :]+)(:? line ([0-9]+))?'
 			while IFS= read -r l; do
+				l=${l%$'\r'}
 				if [[ $l =~ $re ]]; then
 					file=${BASH_REMATCH[1]}
 					line=${BASH_REMATCH[3]}
 					break
 				fi
-			done < <(grep -v '^Pseudo-terminal' "$D/ssh.err")
+			done < <(grep -av '^Pseudo-terminal' "$D/ssh.err")
 			if [ -n "$file" ] && [ -n "$line" ]; then
-				if ! grep -F -- "$file" "$D/broker.err" |
-				    grep -Eq "(^|[^0-9])$line([^0-9]|$)"; then
+				if ! grep -aF -- "$file" "$D/broker.err" |
+				    grep -aEq "(^|[^0-9])$line([^0-9]|$)"; then
 					why="${why:+$why; }error does not name $file line $line"
 				fi
 			elif [ -n "$file" ]; then
-				if ! grep -qF -- "$file" "$D/broker.err"; then
+				if ! grep -aqF -- "$file" "$D/broker.err"; then
 					why="${why:+$why; }error does not name $file"
 				fi
 			fi
@@ -127,9 +128,9 @@ check() {
 	failed+=("$name")
 	echo "FAIL: $name -- $why"
 	echo "  ssh exit $rs, stderr:"
-	grep -v '^Pseudo-terminal' "$D/ssh.err" | head -n 3 | cut -c1-300 | sed 's/^/  ! /'
+	grep -av '^Pseudo-terminal' "$D/ssh.err" | tr -d '\r' | head -n 3 | cut -c1-300 | sed 's/^/  ! /'
 	echo "  sshbroker exit $rb, stderr:"
-	head -n 3 "$D/broker.err" | cut -c1-300 | sed 's/^/  ! /'
+	head -n 3 "$D/broker.err" | tr -d '\r' | cut -c1-300 | sed 's/^/  ! /'
 	if ! cmp -s "$D/ssh.out" "$D/broker.out"; then
 		diff -u --label "ssh -G" --label "sshbroker resolve" \
 		    "$D/ssh.out" "$D/broker.out" | head -n 30 | cut -c1-300

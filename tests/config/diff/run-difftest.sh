@@ -122,12 +122,20 @@ run_case() {	# run_case SET NAME
 		head -c 2000 "$cdir/config" | cat -A | head -n 25 | sed 's/^/  | /'
 		if [ "$rs" != 0 ] || [ -s "$cdir/broker.err" ]; then
 			echo "  ssh stderr:"
-			head -n 5 "$cdir/ssh.err" | sed 's/^/  ! /'
+			tr -d '\r' <"$cdir/ssh.err" | grep -av '^Pseudo-terminal' |
+			    head -n 5 | cut -c1-300 | sed 's/^/  ! /'
 			echo "  sshbroker stderr:"
-			head -n 5 "$cdir/broker.err" | sed 's/^/  ! /'
+			tr -d '\r' <"$cdir/broker.err" | head -n 5 | cut -c1-300 |
+			    sed 's/^/  ! /'
 		fi
-		diff -u --label "ssh -G" --label "sshbroker resolve" \
-		    "$cdir/ssh.out" "$cdir/broker.out" | head -n 60
+		if [ ! -s "$cdir/broker.out" ] && [ -s "$cdir/ssh.out" ]; then
+			echo "  (sshbroker printed nothing; ssh printed $(wc -l <"$cdir/ssh.out") lines)"
+		elif [ ! -s "$cdir/ssh.out" ] && [ -s "$cdir/broker.out" ]; then
+			echo "  (ssh printed nothing; sshbroker printed $(wc -l <"$cdir/broker.out") lines)"
+		else
+			diff -u --label "ssh -G" --label "sshbroker resolve" \
+			    "$cdir/ssh.out" "$cdir/broker.out" | head -n 60
+		fi
 		echo
 	} >"$res.fail"
 	return 1
