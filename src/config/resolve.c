@@ -1239,8 +1239,13 @@ cfg_parse_jump(struct resolver *r, const char *s, int strict, int active)
 		goto nomem;
 	if ((c = strchr(orig, '#')) != NULL)
 		*c = '\0';
-	for (l = strlen(orig); l > 0 && isspace((unsigned char)orig[l - 1]); l--)
-		orig[l - 1] = '\0';
+	/* OpenSSH's rtrim() keeps walking past the first non-space, so it
+	 * cuts the string at its first whitespace after the first byte;
+	 * ssh -G shows the result, so we cut the same way. */
+	for (l = strlen(orig); l > 1; l--) {
+		if (isspace((unsigned char)orig[l - 1]))
+			orig[l - 1] = '\0';
+	}
 	active = active && v->proxy_command == NULL && v->jump_host == NULL;
 	if ((sdup = strdup(orig)) == NULL)
 		goto nomem;
@@ -1907,7 +1912,9 @@ process_line(struct resolver *r, const struct cfg_line *l, const char *fn,
 					globfree(&gl);
 					goto out;
 				}
-				if (rr < 0) {
+				/* a file that vanished (or a dangling link)
+				 * is skipped silently, as OpenSSH does */
+				if (rr < 0 && rr != -ENOENT) {
 					say_error(r, "Can't open user config file "
 					    "%.100s: %.100s", gl.gl_pathv[k],
 					    strerror(-rr));
@@ -2376,6 +2383,11 @@ clear_on_none(char **s)
 	}
 }
 
+/*
+ * kex_assemble_names() on one list.  On a bad list OpenSSH leaves the
+ * list unset and returns an error that fill_default_options() reports
+ * but does not act on; the caller decides whether that is fatal.
+ */
 static int
 assemble(struct resolver *r, char **field, enum cfg_alg_kind kind,
     const char *what)
@@ -2390,9 +2402,10 @@ assemble(struct resolver *r, char **field, enum cfg_alg_kind kind,
 		return -1;
 	}
 	if (rc != ERR_OK) {
-		say_error(r, "%s: invalid algorithm list \"%s\"", what,
+		say_warning(r, "%s: invalid algorithm list \"%s\"", what,
 		    *field != NULL ? *field : "");
-		fatal_error(r);
+		free(*field);
+		*field = NULL;
 		return -1;
 	}
 	free(*field);
@@ -2558,8 +2571,13 @@ fill_defaults(struct resolver *r)
 	    assemble(r, &v->pubkey_accepted_algos, CFG_ALG_KEY,
 	    "pubkey_accepted_algos") != 0 ||
 	    assemble(r, &v->ca_sign_algorithms, CFG_ALG_CA_SIG,
-	    "ca_sign_algorithms") != 0)
+	    "ca_sign_algorithms") != 0) {
+		/* OpenSSH's fill_default_options() returns success from here
+		 * and skips the rest: the lists after the bad one stay as
+		 * configured and "none" values are not cleared.  ssh -G shows
+		 * that, so we keep it. */
 		goto done;
+	}
 
 	clear_on_none(&v->local_command);
 	clear_on_none(&v->remote_command);
@@ -3329,8 +3347,10 @@ finish(struct resolver *r, struct cmdline *c)
 	/* dump_client_config() assembles HostKeyAlgorithms late: by default
 	 * ssh would choose them from known_hosts */
 	if (assemble(r, &v->hostkeyalgorithms, CFG_ALG_KEY,
-	    "HostKeyAlgorithms") != 0)
+	    "HostKeyAlgorithms") != 0) {
+		fatal_error(r);
 		return;
+	}
 	p = xdup(r, c->host);
 	free(v->print_hostname);
 	v->print_hostname = p;
