@@ -21,7 +21,7 @@ cfg_expand(const char *s, const struct cfg_token *tokens, size_t ntokens,
 {
 	struct buf *b = NULL;
 	const char *end, *val;
-	char name[256];
+	char *name;
 	size_t i, len;
 	int r = ERR_NOMEM, missing = 0;
 
@@ -46,17 +46,18 @@ cfg_expand(const char *s, const struct cfg_token *tokens, size_t ntokens,
 				r = ERR_CONFIG;
 				goto out;
 			}
-			if (len >= sizeof(name)) {
-				/* no real variable name is this long */
-				missing = 1;
-			} else {
-				memcpy(name, s, len);
-				name[len] = '\0';
-				if ((val = getenv_fn(getenv_ctx, name)) == NULL)
-					missing = 1;
-				else if ((r = buf_put_cstr(b, val)) != ERR_OK)
-					goto out;
+			if ((name = malloc(len + 1)) == NULL) {
+				r = ERR_NOMEM;
+				goto out;
 			}
+			memcpy(name, s, len);
+			name[len] = '\0';
+			val = getenv_fn(getenv_ctx, name);
+			free(name);
+			if (val == NULL)
+				missing = 1;
+			else if ((r = buf_put_cstr(b, val)) != ERR_OK)
+				goto out;
 			s = end;
 			continue;
 		}
