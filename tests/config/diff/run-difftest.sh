@@ -49,6 +49,32 @@ run_tool() {	# run_tool OUTPREFIX CMD ARGS...
 	echo $?
 }
 
+# prepare_case SRC NAME: (re)create the case directory $cdir from scratch,
+# so that side effects of one tool (Match exec) cannot reach the other
+prepare_case() {
+	local src=$1 name=$2 f
+	if [ -d "$cdir" ]; then
+		chmod -R u+rwX "$cdir" 2>/dev/null
+		rm -rf "$cdir"
+	fi
+	mkdir -p "$cdir"
+	cp "$src/$name.conf" "$cdir/config"
+	[ -d "$src/$name.d" ] && cp -R "$src/$name.d/." "$cdir/"
+	# the shared inc/ only for cases that mention it (it is big)
+	if [ -d "$src/inc" ] && cat "$src/$name".* 2>/dev/null |
+	    grep -aq 'inc'; then
+		cp -R "$src/inc" "$cdir/inc"
+	fi
+	grep -rlF @CASEDIR@ "$cdir" | while IFS= read -r f; do
+		sed -i "s|@CASEDIR@|$cdir|g" "$f"
+	done
+	chmod -R u=rwX,go=rX "$cdir"
+	if [ -f "$src/$name.setup" ]; then
+		(cd "$cdir" && CASEDIR=$cdir bash "$src/$name.setup") \
+		    >"$res.setup" 2>&1 || echo "setup failed (ignored)" >>"$res.setup"
+	fi
+}
+
 run_case() {	# run_case SET NAME
 	local set=$1 name=$2 src line f res
 	case $set in
@@ -58,19 +84,7 @@ run_case() {	# run_case SET NAME
 	esac
 	cdir=$DT_WORK/run/$set/$name
 	res=$DT_WORK/res/$set.$name
-	rm -rf "$cdir"
-	mkdir -p "$cdir"
-	cp "$src/$name.conf" "$cdir/config"
-	[ -d "$src/$name.d" ] && cp -R "$src/$name.d/." "$cdir/"
-	[ -d "$src/inc" ] && cp -R "$src/inc" "$cdir/inc"
-	grep -rlF @CASEDIR@ "$cdir" | while IFS= read -r f; do
-		sed -i "s|@CASEDIR@|$cdir|g" "$f"
-	done
-	chmod -R u=rwX,go=rX "$cdir"
-	if [ -f "$src/$name.setup" ]; then
-		(cd "$cdir" && CASEDIR=$cdir bash "$src/$name.setup") \
-		    >"$res.setup" 2>&1 || echo "setup failed (ignored)" >>"$res.setup"
-	fi
+	prepare_case "$src" "$name"
 
 	local -a args=() a2=()
 	local nof=0 hasf=0
@@ -92,16 +106,20 @@ run_case() {	# run_case SET NAME
 		a2=("${args[@]}")
 	fi
 
-	local rs rb why=""
-	rs=$(run_tool "$cdir/ssh" "$DT_REF" -G "${a2[@]}")
-	rb=$(run_tool "$cdir/broker" "$DT_BROKER" resolve "${a2[@]}")
+	local rs rb why="" o=$DT_WORK/out/$set.$name
+	rs=$(run_tool "$o.ssh" "$DT_REF" -G "${a2[@]}")
+	# a Match exec may have left something behind: start afresh
+	if grep -raqi exec "$src/$name".*; then
+		prepare_case "$src" "$name"
+	fi
+	rb=$(run_tool "$o.broker" "$DT_BROKER" resolve "${a2[@]}")
 	if [ "$rs" != "$rb" ]; then
 		why="exit status differs (ssh $rs, sshbroker $rb)"
 	fi
-	if ! cmp -s "$cdir/ssh.out" "$cdir/broker.out"; then
+	if ! cmp -s "$o.ssh.out" "$o.broker.out"; then
 		why="${why:+$why; }stdout differs"
 	fi
-	if [ "$rs" = 255 ] && [ ! -s "$cdir/broker.err" ]; then
+	if [ "$rs" = 255 ] && [ ! -s "$o.broker.err" ]; then
 		why="${why:+$why; }ssh refused but sshbroker printed no error"
 	fi
 	if [ "$rb" -ge 124 ] && [ "$rb" != 255 ]; then
@@ -119,22 +137,22 @@ run_case() {	# run_case SET NAME
 		done
 		echo
 		echo "  config ($src/$name.conf):"
-		head -c 2000 "$cdir/config" | cat -A | head -n 25 | sed 's/^/  | /'
-		if [ "$rs" != 0 ] || [ -s "$cdir/broker.err" ]; then
+		head -c 2000 "$src/$name.conf" | cat -A | head -n 25 | sed 's/^/  | /'
+		if [ "$rs" != 0 ] || [ -s "$o.broker.err" ]; then
 			echo "  ssh stderr:"
-			tr -d '\r' <"$cdir/ssh.err" | grep -av '^Pseudo-terminal' |
+			tr -d '\r' <"$o.ssh.err" | grep -av '^Pseudo-terminal' |
 			    head -n 5 | cut -c1-300 | sed 's/^/  ! /'
 			echo "  sshbroker stderr:"
-			tr -d '\r' <"$cdir/broker.err" | head -n 5 | cut -c1-300 |
+			tr -d '\r' <"$o.broker.err" | head -n 5 | cut -c1-300 |
 			    sed 's/^/  ! /'
 		fi
-		if [ ! -s "$cdir/broker.out" ] && [ -s "$cdir/ssh.out" ]; then
-			echo "  (sshbroker printed nothing; ssh printed $(wc -l <"$cdir/ssh.out") lines)"
-		elif [ ! -s "$cdir/ssh.out" ] && [ -s "$cdir/broker.out" ]; then
-			echo "  (ssh printed nothing; sshbroker printed $(wc -l <"$cdir/broker.out") lines)"
+		if [ ! -s "$o.broker.out" ] && [ -s "$o.ssh.out" ]; then
+			echo "  (sshbroker printed nothing; ssh printed $(wc -l <"$o.ssh.out") lines)"
+		elif [ ! -s "$o.ssh.out" ] && [ -s "$o.broker.out" ]; then
+			echo "  (ssh printed nothing; sshbroker printed $(wc -l <"$o.broker.out") lines)"
 		else
 			diff -u --label "ssh -G" --label "sshbroker resolve" \
-			    "$cdir/ssh.out" "$cdir/broker.out" | head -n 60
+			    "$o.ssh.out" "$o.broker.out" | head -n 60
 		fi
 		echo
 	} >"$res.fail"
@@ -198,7 +216,7 @@ DT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/difftest.XXXXXX")
 if [ $keep = 0 ]; then
 	trap 'rm -rf "$DT_WORK"' EXIT
 fi
-mkdir -p "$DT_WORK/home/.ssh" "$DT_WORK/res" "$DT_WORK/run"
+mkdir -p "$DT_WORK/home/.ssh" "$DT_WORK/res" "$DT_WORK/run" "$DT_WORK/out"
 if [ -d "$here/cases/home-ssh" ]; then
 	cp -R "$here/cases/home-ssh/." "$DT_WORK/home/.ssh/"
 fi
