@@ -15,6 +15,8 @@ err_str(int code)
 	case ERR_TOO_LONG: return "value too long";
 	case ERR_PERMISSION: return "bad owner or permissions";
 	case ERR_BUFFER_SHORT: return "read past end of buffer";
+	case ERR_INVALID_FORMAT: return "invalid format";
+	case ERR_READ_ONLY: return "write to a read-only buffer";
 	case ERR_NOMEM: return "out of memory";
 	case ERR_SYSTEM: return "system call failed";
 	case ERR_INTERNAL: return "internal error";

@@ -21,6 +21,8 @@ enum err_code {
 	ERR_TOO_LONG = -6,
 	ERR_PERMISSION = -7,
 	ERR_BUFFER_SHORT = -8,  /* a read past the end of a buffer */
+	ERR_INVALID_FORMAT = -9,/* malformed encoded data */
+	ERR_READ_ONLY = -10,    /* a write to a read-only buffer view */
 	/* fatal: past this the object is dead */
 	ERR_FATAL_THRESHOLD = -100,
 	ERR_NOMEM = -101,
