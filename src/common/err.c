@@ -17,6 +17,11 @@ err_str(int code)
 	case ERR_BUFFER_SHORT: return "read past end of buffer";
 	case ERR_INVALID_FORMAT: return "invalid format";
 	case ERR_READ_ONLY: return "write to a read-only buffer";
+	case ERR_MAC_INVALID: return "message authentication code incorrect";
+	case ERR_SIGNATURE_INVALID: return "incorrect signature";
+	case ERR_KEY_TYPE_UNKNOWN: return "unknown or unsupported key type";
+	case ERR_KEY_INVALID: return "invalid key";
+	case ERR_NO_MATCH: return "no match";
 	case ERR_NOMEM: return "out of memory";
 	case ERR_SYSTEM: return "system call failed";
 	case ERR_INTERNAL: return "internal error";

@@ -23,6 +23,11 @@ enum err_code {
 	ERR_BUFFER_SHORT = -8,  /* a read past the end of a buffer */
 	ERR_INVALID_FORMAT = -9,/* malformed encoded data */
 	ERR_READ_ONLY = -10,    /* a write to a read-only buffer view */
+	ERR_MAC_INVALID = -11,  /* a message authentication check failed */
+	ERR_SIGNATURE_INVALID = -12,
+	ERR_KEY_TYPE_UNKNOWN = -13,
+	ERR_KEY_INVALID = -14,  /* a malformed or weak key */
+	ERR_NO_MATCH = -15,     /* no common algorithm, no known_hosts entry */
 	/* fatal: past this the object is dead */
 	ERR_FATAL_THRESHOLD = -100,
 	ERR_NOMEM = -101,
