@@ -24,6 +24,8 @@
 #   NAME.d/     files copied into the case directory next to the config
 #   NAME.setup  bash snippet run in the case directory after copying
 #               (chmod/chgrp/... for permission cases); $CASEDIR is set
+#   NAME.env    changes to the fixed environment: VAR=value adds or
+#               replaces, -VAR removes (@CASEDIR@ and @HOME@ substituted)
 #   inc/        copied into every case directory as inc/
 #   home-ssh/   copied into $HOME/.ssh (relative Include paths land there)
 # Every copied file gets mode 0644 and "@CASEDIR@" replaced with the
@@ -35,18 +37,39 @@ here=$(dirname "$self")
 
 # ---------------------------------------------------------------- worker
 # Runs a list of cases; called through xargs by the main process.
-run_tool() {	# run_tool OUTPREFIX CMD ARGS...
+run_tool() {	# run_tool OUTPREFIX CMD ARGS...   (environment: $envv)
 	local out=$1
 	shift
 	(
 		cd "$cdir" || exit 126
-		exec env -i PATH=/usr/bin:/bin HOME="$DT_WORK/home" SHELL=/bin/sh \
-		    SB_TEST_DIR=/tmp/x SB_EMPTY= SB_USER=alice \
-		    SB_SOCK=/run/sb/agent.sock SB_PORT=2200 SB_HOST=envhost \
-		    "SB_SPACE=a b" \
-		    timeout -k 5 30 "$@"
+		exec env -i "${envv[@]}" "$DT_TIMEOUT" -k 5 30 "$@"
 	) </dev/null >"$out.out" 2>"$out.err"
 	echo $?
+}
+
+# case_env SRC NAME: sets envv, the fixed environment both tools get,
+# changed by NAME.env (lines VAR=value to add or replace, -VAR to remove)
+case_env() {
+	local src=$1 name=$2 line v i
+	envv=(PATH=/usr/bin:/bin "HOME=$DT_WORK/home" SHELL=/bin/sh
+	    SB_TEST_DIR=/tmp/x SB_EMPTY= SB_USER=alice
+	    SB_SOCK=/run/sb/agent.sock SB_PORT=2200 SB_HOST=envhost
+	    "SB_SPACE=a b" "SB_PCT=50%h" "SB_DOLLAR=a\${SB_USER}b")
+	[ -f "$src/$name.env" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ -z "$line" ] && continue
+		line=${line//@CASEDIR@/$cdir}
+		line=${line//@HOME@/$DT_WORK/home}
+		case $line in
+		-*) v=${line#-} ;;
+		*) v=${line%%=*} ;;
+		esac
+		for i in "${!envv[@]}"; do
+			[ "${envv[$i]%%=*}" = "$v" ] && unset 'envv[i]'
+		done
+		case $line in -*) ;; *) envv+=("$line") ;; esac
+	done <"$src/$name.env"
+	envv=("${envv[@]}")
 }
 
 # prepare_case SRC NAME: (re)create the case directory $cdir from scratch,
@@ -107,6 +130,8 @@ run_case() {	# run_case SET NAME
 	fi
 
 	local rs rb why="" o=$DT_WORK/out/$set.$name
+	local -a envv
+	case_env "$src" "$name"
 	rs=$(run_tool "$o.ssh" "$DT_REF" -G "${a2[@]}")
 	# a Match exec may have left something behind: start afresh
 	if grep -raqi exec "$src/$name".*; then
@@ -221,7 +246,8 @@ if [ -d "$here/cases/home-ssh" ]; then
 	cp -R "$here/cases/home-ssh/." "$DT_WORK/home/.ssh/"
 fi
 chmod -R u=rwX,go=rX "$DT_WORK/home"
-export DT_WORK DT_REF DT_BROKER="$SSHBROKER" here
+DT_TIMEOUT=$(command -v timeout) || { echo "timeout(1) not found"; exit 99; }
+export DT_WORK DT_REF DT_BROKER="$SSHBROKER" DT_TIMEOUT here
 
 matches() {	# matches NAME: 0 if NAME passes the command-line filters
 	local g

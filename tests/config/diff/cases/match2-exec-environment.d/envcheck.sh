@@ -3,8 +3,10 @@ env | grep -v -e '^PWD=' -e '^SHLVL=' -e '^_=' -e '^OLDPWD=' | LC_ALL=C sort > e
 cat > env.want <<'EOT'
 HOME=@HOME@
 PATH=/usr/bin:/bin
+SB_DOLLAR=a${SB_USER}b
 SB_EMPTY=
 SB_HOST=envhost
+SB_PCT=50%h
 SB_PORT=2200
 SB_SOCK=/run/sb/agent.sock
 SB_SPACE=a b
