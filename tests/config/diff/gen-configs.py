@@ -104,8 +104,9 @@ KEYWORDS = {
                       '/tmp/l-%h.sock /tmp/r.sock', '[::1]:8082 [::1]:22',
                       '${SB_PORT} localhost:22'],
                      ['8080', '0 localhost:1', '8080 h:0']),
-    'LogLevel': (['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG',
-                  'DEBUG3'], ['LOUD']),
+    # (not QUIET or FATAL: a refusal must leave a message to check)
+    'LogLevel': (['ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG3', 'error'],
+                 ['LOUD']),
     'LogVerbose': (['kex.c:*', 'none', 'a.c:*:10 b.c:*'], ['none a.c:*']),
     'MACs': (['hmac-sha2-256', '+hmac-md5', '-*-etm@openssh.com'],
              ['hmac-md6']),
@@ -176,14 +177,18 @@ WEIGHTED = (list(KEYWORDS) + ['User', 'Port', 'Hostname', 'IdentityFile',
 
 HOST_PATTERNS = ['target', 'web1', '*.example.com', 'web?', 'db*', '*',
                  '!db1.example.com', '!target', '10.0.0.*', 'TARGET',
-                 'bastion', 'web1.example.com', '*.corp', 'x,target']
+                 'bastion', 'web1.example.com', '*.corp', 'x,target',
+                 'real.example', '*.example', '10.1.1.1', 'upper.example',
+                 'target.example.com', 'target-target']
 MATCH_CRITERIA = ['host target', 'host *.example.com', 'host web1,db*',
                   'host !db*', 'originalhost target', 'originalhost web?',
                   'user root', 'user alice,bob', 'localuser root',
                   'localuser nobody', 'exec true', 'exec false',
                   'exec "test %h = target"', 'exec "test %r = root"',
                   '!exec false', 'final', '!final', 'canonical',
-                  '!canonical', '!host target', 'host "target,web1"']
+                  '!canonical', '!host target', 'host "target,web1"',
+                  'host real.example', 'final host *.example*',
+                  'originalhost TARGET', 'host 10.1.1.1']
 DESTS = ['target', 'web1', 'web1.example.com', 'db1.example.com',
          'alice@target', 'ssh://bob@web2:2222', 'ssh://web1', '10.0.0.5',
          'TARGET', 'Web1.Example.Com', 'bastion', 'x.corp', 'root@target',

@@ -207,7 +207,7 @@ keep=0
 verbose=0
 do_hand=1
 do_gen=1
-gen_count=${DIFFTEST_GEN_COUNT:-300}
+gen_count=${DIFFTEST_GEN_COUNT:-500}
 filters=()
 while [ $# -gt 0 ]; do
 	case $1 in
