@@ -1,0 +1,149 @@
+/*
+ * The SSH-2 client transport (RFC 4253), sans I/O.
+ *
+ * Bytes received from the server go in with transport_input(); bytes to
+ * send come out of transport_output() (then transport_output_consume());
+ * what happened comes out of transport_next_event(); time goes in with
+ * transport_tick() and the caller asks transport_next_deadline() when to
+ * call it next.  Nothing here touches a file descriptor, a clock or the
+ * environment, so one loop can drive many transports and a transport can
+ * run inside another's channel.
+ *
+ * Host keys are verified before the client sends anything after the key
+ * exchange: against the known_hosts text the caller loaded, under the
+ * names it gave, with OpenSSH's StrictHostKeyChecking semantics; "ask"
+ * and new keys under accept-new/no become events the caller answers or
+ * records.
+ *
+ * Errors: functions return ERR_OK or a negative err_code.  A fatal code
+ * (err_is_fatal(), or ERR_PROTOCOL) means the transport is dead: it has
+ * queued a DISCONNECT for the caller to flush, reports
+ * TRANSPORT_EV_DISCONNECTED with the reason, and may only be freed.
+ */
+#ifndef SSHBROKER_TRANSPORT_TRANSPORT_H
+#define SSHBROKER_TRANSPORT_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct transport;
+struct known_hosts;
+
+enum transport_strict_hostkey {
+	TRANSPORT_HOSTKEY_STRICT_NO,        /* accept and record new keys */
+	TRANSPORT_HOSTKEY_STRICT_ACCEPT_NEW,/* record new keys; refuse changed */
+	TRANSPORT_HOSTKEY_STRICT_YES,       /* only known keys */
+	TRANSPORT_HOSTKEY_STRICT_ASK,       /* ask the caller about new keys */
+};
+
+struct transport_params {
+	/* Our version string without CR LF; NULL: "SSH-2.0-sshbroker_" VERSION */
+	const char *client_version;
+	/* Algorithm lists, comma separated, in preference order (the resolved
+	 * KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs).  Names this
+	 * transport does not implement are skipped; NULL: our defaults. */
+	const char *kex_algorithms;
+	const char *hostkey_algorithms;
+	const char *ciphers;
+	const char *macs;
+	/* RekeyLimit: bytes (0: the cipher's own limit) and seconds (0: none) */
+	uint64_t rekey_bytes;
+	uint32_t rekey_seconds;
+	/* Host key policy */
+	const struct known_hosts *known_hosts;  /* may be NULL: none known */
+	const char *const *hostkey_names;  /* names to look the key up under */
+	size_t n_hostkey_names;
+	enum transport_strict_hostkey strict;
+	int hash_known_hosts;        /* HashKnownHosts for recorded lines */
+	/* Random bytes; NULL: the system's (libsodium randombytes_buf).
+	 * Tests pass a deterministic source. */
+	void (*random_fn)(void *ctx, unsigned char *out, size_t len);
+	void *random_ctx;
+};
+
+enum transport_event_type {
+	TRANSPORT_EV_NONE = 0,
+	/* The server's host key is not known and strict is ASK: answer with
+	 * transport_hostkey_decide(). */
+	TRANSPORT_EV_HOSTKEY_ASK,
+	/* A new host key was accepted (strict NO or ACCEPT_NEW, or the caller
+	 * said yes): line is the known_hosts line to append to the first
+	 * UserKnownHostsFile. */
+	TRANSPORT_EV_HOSTKEY_LEARNED,
+	/* Key exchange done and the ssh-userauth service accepted. */
+	TRANSPORT_EV_READY,
+	/* A re-key finished. */
+	TRANSPORT_EV_REKEYED,
+	/* A packet for the layers above (auth, channels); see
+	 * transport_event.packet. */
+	TRANSPORT_EV_PACKET,
+	/* The transport is dead; reason says why. */
+	TRANSPORT_EV_DISCONNECTED,
+};
+
+struct transport_event {
+	enum transport_event_type type;
+	/* HOSTKEY_*: the key's type and SHA256 fingerprint, as ssh prints
+	 * them; LEARNED: the line to record */
+	const char *key_type;
+	const char *fingerprint;
+	const char *line;
+	/* PACKET: the payload (message type first); valid until the next
+	 * call into the transport */
+	const unsigned char *packet;
+	size_t packet_len;
+	/* DISCONNECTED: a one-line reason, printable ASCII */
+	const char *reason;
+	int code;           /* DISCONNECTED: the err_code */
+};
+
+/* Creates a transport; it immediately queues our version line and
+ * KEXINIT.  now_ms is a monotonic clock in milliseconds.  Returns ERR_OK,
+ * ERR_NOMEM or ERR_INVALID_ARGUMENT (no usable algorithm in a list). */
+int transport_new(const struct transport_params *p, uint64_t now_ms,
+    struct transport **tp);
+void transport_free(struct transport *t);
+
+/* Feeds received bytes.  *consumedp tells how many were taken: fewer than
+ * len when the event queue is full (pull events, then feed the rest).
+ * A fatal return means the transport is dead. */
+int transport_input(struct transport *t, const unsigned char *data,
+    size_t len, size_t *consumedp);
+/* The peer closed the connection. */
+int transport_input_eof(struct transport *t);
+
+/* Bytes waiting to be sent; valid until the next call into t. */
+void transport_output(const struct transport *t, const unsigned char **datap,
+    size_t *lenp);
+void transport_output_consume(struct transport *t, size_t len);
+
+/* The next event (TRANSPORT_EV_NONE when there is none); its pointers are
+ * valid until the next call into t. */
+int transport_next_event(struct transport *t, struct transport_event *ev);
+
+/* Answers TRANSPORT_EV_HOSTKEY_ASK. */
+int transport_hostkey_decide(struct transport *t, int accept);
+
+/* Time: when to call transport_tick() next (UINT64_MAX: never). */
+uint64_t transport_next_deadline(const struct transport *t);
+int transport_tick(struct transport *t, uint64_t now_ms);
+
+/* Sends a packet for a layer above (payload starts with the message
+ * number).  Queued, not sent, while a key exchange runs. */
+int transport_send_packet(struct transport *t, const unsigned char *payload,
+    size_t len);
+
+/* Starts a key exchange now (as RekeyLimit would). */
+int transport_rekey(struct transport *t);
+
+/* What was negotiated, for tests and status: "kex", "hostkey",
+ * "cipher_ctos", "cipher_stoc", "mac_ctos", "mac_stoc", "server_version",
+ * "server_sig_algs"; NULL when unknown. */
+const char *transport_negotiated(const struct transport *t, const char *what);
+/* Statistics: key exchanges done, bytes in and out. */
+void transport_stats(const struct transport *t, uint64_t *kex_count,
+    uint64_t *bytes_in, uint64_t *bytes_out);
+/* 1 when strict key exchange (Terrapin countermeasure) is in force. */
+int transport_strict_kex(const struct transport *t);
+
+#endif
