@@ -189,6 +189,9 @@ MATCH_CRITERIA = ['host target', 'host *.example.com', 'host web1,db*',
                   '!canonical', '!host target', 'host "target,web1"',
                   'host real.example', 'final host *.example*',
                   'originalhost TARGET', 'host 10.1.1.1']
+MUTATION_CHARS = ['"', "'", '\\', '#', '=', ' ', '\t', '%', '$', '{', '}',
+                  ',', '!', '*', '?', '\r', '\f', '\v', '\u00e9', '@', ':',
+                  '[', ']', '/', '~', '-', '+', '^']
 DESTS = ['target', 'web1', 'web1.example.com', 'db1.example.com',
          'alice@target', 'ssh://bob@web2:2222', 'ssh://web1', '10.0.0.5',
          'TARGET', 'Web1.Example.Com', 'bastion', 'x.corp', 'root@target',
@@ -284,6 +287,23 @@ def gen_case(case_no, seed, out):
     if rng.random() < 0.2:
         lines.append('Host *')
         lines += gen_lines(rng, rng.randint(1, 4), bad_rate, ['  '])
+
+    # 1 case in 5: a few lexical mutations (quotes, escapes, '=', '#',
+    # blanks, ...) at random places, to stress the tokenizer
+    if rng.random() < 0.2 and lines:
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randrange(len(lines))
+            ln = lines[k]
+            pos = rng.randint(0, len(ln))
+            op = rng.random()
+            ch = rng.choice(MUTATION_CHARS)
+            if op < 0.5:
+                ln = ln[:pos] + ch + ln[pos:]
+            elif op < 0.8 and pos < len(ln):
+                ln = ln[:pos] + ch + ln[pos + 1:]
+            else:
+                ln = ln[:pos] + ln[pos + 1:]
+            lines[k] = ln
 
     eol = '\r\n' if rng.random() < 0.05 else '\n'
     text = eol.join(lines) + (eol if rng.random() < 0.95 else '')
