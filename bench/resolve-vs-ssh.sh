@@ -158,7 +158,8 @@ done
 
 # ---- timing: means in microseconds
 
-declare -A mean_ssh mean_ours
+declare -A mean_ssh mean_ours med_ssh med_ours
+outliers=
 
 if [ "$use_hyperfine" = yes ]; then
 	method="hyperfine $(hyperfine --version | awk '{print $2}'), --shell=none, $runs runs, 10 warm-up"
@@ -167,10 +168,18 @@ if [ "$use_hyperfine" = yes ]; then
 		    --export-csv "$tmp/$c.csv" \
 		    --command-name ssh "$ssh -G -F $tmp/$c.conf ${dest[$c]}" \
 		    --command-name ours "$sshbroker resolve -F $tmp/$c.conf ${dest[$c]}" \
-		    </dev/null >/dev/null
+		    </dev/null >/dev/null 2>"$tmp/$c.hyperfine.err" || {
+			cat "$tmp/$c.hyperfine.err" >&2
+			exit 1
+		}
+		if grep -q outliers "$tmp/$c.hyperfine.err"; then
+			outliers="$outliers $c"
+		fi
 		# command,mean,stddev,median,user,system,min,max (seconds)
 		mean_ssh[$c]=$(awk -F, '$1 == "ssh" { printf "%.0f", $2 * 1e6 }' "$tmp/$c.csv")
 		mean_ours[$c]=$(awk -F, '$1 == "ours" { printf "%.0f", $2 * 1e6 }' "$tmp/$c.csv")
+		med_ssh[$c]=$(awk -F, '$1 == "ssh" { printf "%.0f", $4 * 1e6 }' "$tmp/$c.csv")
+		med_ours[$c]=$(awk -F, '$1 == "ours" { printf "%.0f", $4 * 1e6 }' "$tmp/$c.csv")
 	done
 else
 	# now() sets $now_us.  bash 5's $EPOCHREALTIME costs no fork; else
@@ -189,19 +198,21 @@ else
 			"$ssh" -G -F "$f" "$d" </dev/null >/dev/null 2>&1
 			"$sshbroker" resolve -F "$f" "$d" </dev/null >/dev/null 2>&1
 		done
-		tot_ssh=0
-		tot_ours=0
+		: >"$tmp/$c.t.ssh"
+		: >"$tmp/$c.t.ours"
 		for _ in $(seq "$runs"); do
 			now; t0=$now_us
 			"$ssh" -G -F "$f" "$d" </dev/null >/dev/null 2>&1
 			now; t1=$now_us
 			"$sshbroker" resolve -F "$f" "$d" </dev/null >/dev/null 2>&1
 			now; t2=$now_us
-			tot_ssh=$(( tot_ssh + t1 - t0 ))
-			tot_ours=$(( tot_ours + t2 - t1 ))
+			echo $(( t1 - t0 )) >>"$tmp/$c.t.ssh"
+			echo $(( t2 - t1 )) >>"$tmp/$c.t.ours"
 		done
-		mean_ssh[$c]=$(( tot_ssh / runs ))
-		mean_ours[$c]=$(( tot_ours / runs ))
+		mean_ssh[$c]=$(awk '{ s += $1 } END { printf "%.0f", s / NR }' "$tmp/$c.t.ssh")
+		mean_ours[$c]=$(awk '{ s += $1 } END { printf "%.0f", s / NR }' "$tmp/$c.t.ours")
+		med_ssh[$c]=$(sort -n "$tmp/$c.t.ssh" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		med_ours[$c]=$(sort -n "$tmp/$c.t.ours" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	done
 fi
 
@@ -211,17 +222,24 @@ echo
 echo "sshbroker resolve vs ssh -G, whole process ($method)"
 echo "  ssh:       $("$ssh" -V 2>&1)"
 echo "  sshbroker: $sshbroker"
+echo "  times are means; ours/ssh is the ratio of the means (of the medians"
+echo "  in brackets); the target applies to the ratio of the means"
 echo
-printf '%-8s %-22s %12s %12s %12s  %s\n' case config "ssh -G" "ours" "ours/ssh" "target <= $target"
-printf '%-8s %-22s %12s %12s %12s  %s\n' -------- ---------------------- ------------ ------------ ------------ ---------------
+printf '%-8s %-20s %11s %11s %9s %9s  %s\n' case config "ssh -G" "ours" "ours/ssh" "(median)" "target <= $target"
+printf '%-8s %-20s %11s %11s %9s %9s  %s\n' -------- -------------------- ----------- ----------- --------- --------- ---------------
 status=0
 for c in $cases; do
 	ratio=$(awk -v a="${mean_ours[$c]}" -v b="${mean_ssh[$c]}" 'BEGIN { printf "%.3f", a / b }')
+	mratio=$(awk -v a="${med_ours[$c]}" -v b="${med_ssh[$c]}" 'BEGIN { printf "%.3f", a / b }')
 	ok=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r <= t) ? "met" : "MISSED" }')
 	[ "$ok" = met ] || status=1
-	printf '%-8s %-22s %9d us %9d us %12s  %s\n' "$c" "${what[$c]}" \
-	    "${mean_ssh[$c]}" "${mean_ours[$c]}" "$ratio" "$ok"
+	printf '%-8s %-20s %8d us %8d us %9s %9s  %s\n' "$c" "${what[$c]}" \
+	    "${mean_ssh[$c]}" "${mean_ours[$c]}" "$ratio" "($mratio)" "$ok"
 done
+
+if [ -n "$outliers" ]; then
+	echo "(hyperfine saw statistical outliers on:$outliers; a busy machine?)"
+fi
 
 if [ -n "$bench_resolve" ]; then
 	echo
