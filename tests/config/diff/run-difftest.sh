@@ -152,6 +152,10 @@ run_case() {	# run_case SET NAME
 	fi
 	if [ -z "$why" ]; then
 		echo "$rs" >"$res.pass"
+		if [ "$DT_KEEP" = 0 ]; then
+			chmod -R u+rwX "$cdir" 2>/dev/null
+			rm -rf "$cdir" "$o".*
+		fi
 		return 0
 	fi
 	{
@@ -239,7 +243,7 @@ echo "candidate: $SSHBROKER"
 
 DT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/difftest.XXXXXX")
 if [ $keep = 0 ]; then
-	trap 'rm -rf "$DT_WORK"' EXIT
+	trap 'chmod -R u+rwX "$DT_WORK" 2>/dev/null; rm -rf "$DT_WORK"' EXIT
 fi
 mkdir -p "$DT_WORK/home/.ssh" "$DT_WORK/res" "$DT_WORK/run" "$DT_WORK/out"
 if [ -d "$here/cases/home-ssh" ]; then
@@ -247,7 +251,8 @@ if [ -d "$here/cases/home-ssh" ]; then
 fi
 chmod -R u=rwX,go=rX "$DT_WORK/home"
 DT_TIMEOUT=$(command -v timeout) || { echo "timeout(1) not found"; exit 99; }
-export DT_WORK DT_REF DT_BROKER="$SSHBROKER" DT_TIMEOUT here
+DT_KEEP=$keep
+export DT_WORK DT_REF DT_BROKER="$SSHBROKER" DT_TIMEOUT DT_KEEP here
 
 matches() {	# matches NAME: 0 if NAME passes the command-line filters
 	local g
@@ -292,8 +297,10 @@ if [ ! -x "$SSHBROKER" ]; then
 fi
 
 start=$(date +%s)
-printf '%s\0' "${specs[@]}" |
-    xargs -0 -r -n 8 -P "$jobs" "$BASH" "$self" --worker
+if [ ${#specs[@]} -gt 0 ]; then
+	printf '%s\0' "${specs[@]}" |
+	    xargs -0 -r -n 8 -P "$jobs" "$BASH" "$self" --worker
+fi
 end=$(date +%s)
 
 pass=0
