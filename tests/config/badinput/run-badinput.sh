@@ -188,6 +188,15 @@ fi
 if newcase missing-F; then
 	check missing-F -F "$D/does-not-exist" target
 fi
+if newcase F-symlink-loop; then
+	ln -s "$D/loop" "$D/loop"
+	check F-symlink-loop -F "$D/loop" target
+fi
+if newcase include-symlink-loop; then
+	ln -s "$D/loop" "$D/loop"
+	printf 'Include %s/loop\n' "$D" >"$D/c"
+	check include-symlink-loop -F "$D/c" target
+fi
 if newcase F-directory; then
 	check F-directory -F "$D" target
 fi
