@@ -41,6 +41,10 @@ if ! REF=$(command -v "$REF_SSH"); then
 fi
 case $SSHBROKER in /*) ;; *) SSHBROKER=$(pwd)/$SSHBROKER ;; esac
 echo "reference: $("$REF" -V 2>&1)"
+case $("$REF" -V 2>&1) in
+OpenSSH_9.2p1*) ;;
+*) echo "warning: sshbroker emulates OpenSSH 9.2p1; differences against another version are expected" ;;
+esac
 echo "candidate: $SSHBROKER"
 if [ ! -x "$SSHBROKER" ]; then
 	echo "ERROR: $SSHBROKER is not an executable (build it first)"

@@ -239,6 +239,10 @@ if ! DT_REF=$(command -v "$REF_SSH"); then
 fi
 case $SSHBROKER in /*) ;; *) SSHBROKER=$(pwd)/$SSHBROKER ;; esac
 echo "reference: $("$DT_REF" -V 2>&1)"
+case $("$DT_REF" -V 2>&1) in
+OpenSSH_9.2p1*) ;;
+*) echo "warning: sshbroker emulates OpenSSH 9.2p1; differences against another version are expected" ;;
+esac
 echo "candidate: $SSHBROKER"
 
 DT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/difftest.XXXXXX")
