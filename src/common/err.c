@@ -22,6 +22,10 @@ err_str(int code)
 	case ERR_KEY_TYPE_UNKNOWN: return "unknown or unsupported key type";
 	case ERR_KEY_INVALID: return "invalid key";
 	case ERR_NO_MATCH: return "no match";
+	case ERR_AGAIN: return "try again later";
+	case ERR_PROTOCOL: return "protocol error";
+	case ERR_DISCONNECTED: return "disconnected";
+	case ERR_HOSTKEY: return "host key verification failed";
 	case ERR_NOMEM: return "out of memory";
 	case ERR_SYSTEM: return "system call failed";
 	case ERR_INTERNAL: return "internal error";

@@ -28,11 +28,15 @@ enum err_code {
 	ERR_KEY_TYPE_UNKNOWN = -13,
 	ERR_KEY_INVALID = -14,  /* a malformed or weak key */
 	ERR_NO_MATCH = -15,     /* no common algorithm, no known_hosts entry */
+	ERR_AGAIN = -16,        /* not now: wait for an event or more input */
 	/* fatal: past this the object is dead */
 	ERR_FATAL_THRESHOLD = -100,
 	ERR_NOMEM = -101,
 	ERR_SYSTEM = -102,      /* errno holds the cause */
 	ERR_INTERNAL = -103,
+	ERR_PROTOCOL = -104,    /* the peer broke the protocol */
+	ERR_DISCONNECTED = -105,/* the peer went away or said goodbye */
+	ERR_HOSTKEY = -106,     /* the host key was refused */
 };
 
 /* A short static description of code; never NULL. */
