@@ -55,7 +55,23 @@ int kex_hash_digest(enum kex_hash h, const void *data, size_t len,
  */
 struct kex_client;
 
+/* ERR_OK and a new context in *kp (caller frees with kex_client_free());
+ * ERR_INVALID_ARGUMENT for a method of a family we do not implement
+ * (HYBRID), ERR_NOMEM, ERR_INTERNAL when the crypto library fails. */
 int kex_client_new(const struct kex_method *m, struct kex_client **kp);
+/*
+ * TEST ONLY: as kex_client_new(), but the ephemeral key pair is made from
+ * the given private key instead of a random one, so that tests can use
+ * published vectors (RFC 7748 section 6.1) and compute the other side.
+ * priv is the 32-byte X25519 scalar (clamped as X25519 does), the
+ * big-endian ECDH scalar (0 < d < order), or the big-endian DH exponent
+ * x (1 < x < p-1; for DH-GEX kept until kex_client_generate()).  A copy
+ * is kept and wiped on free.  ERR_KEY_INVALID for an unusable value.
+ * Never call this outside tests: a fixed key makes K predictable.
+ */
+int kex_client_new_with_private(const struct kex_method *m,
+    const unsigned char *priv, size_t privlen, struct kex_client **kp);
+/* Wipes and frees k; accepts NULL. */
 void kex_client_free(struct kex_client *k);
 /* DH-GEX: p and g are big-endian magnitudes from the server's group
  * message; ERR_KEY_INVALID when p is smaller than min_bits or larger than
@@ -64,22 +80,34 @@ int kex_client_set_group(struct kex_client *k, const unsigned char *p,
     size_t plen, const unsigned char *g, size_t glen, unsigned int min_bits,
     unsigned int max_bits);
 /* Makes the ephemeral key pair (done by kex_client_new() except for
- * DH-GEX, which needs the group first). */
+ * DH-GEX, which needs the group first).  ERR_INVALID_ARGUMENT when the
+ * pair exists already or the DH-GEX group is not set yet. */
 int kex_client_generate(struct kex_client *k);
 /* The client's public value; valid while k lives.  For DH and DH-GEX the
- * big-endian magnitude of e. */
+ * big-endian magnitude of e; for ECDH the uncompressed point (0x04, x,
+ * y); for curve25519 the 32 raw bytes.  ERR_INVALID_ARGUMENT before the
+ * key pair exists. */
 int kex_client_public(const struct kex_client *k, const unsigned char **pubp,
     size_t *lenp);
+/* server_pub: for DH and DH-GEX the big-endian magnitude of f (as
+ * buf_get_bignum_bytes_direct() gives it), otherwise the string's bytes.
+ * ERR_OK, ERR_KEY_INVALID (out unchanged), ERR_INVALID_ARGUMENT before
+ * the key pair exists, or the append's error.  The DH checks are
+ * OpenSSH's dh_pub_is_valid(): 1 < f < p-1 and at least 4 bits set. */
 int kex_client_shared_secret(struct kex_client *k,
     const unsigned char *server_pub, size_t server_pub_len, struct buf *out);
-/* DH-GEX: the group's p and g as big-endian magnitudes (for the hash). */
+/* DH-GEX (and fixed-group DH): the group's p and g as big-endian
+ * magnitudes (for the hash), valid while k lives.  ERR_INVALID_ARGUMENT
+ * for other families or before kex_client_set_group(). */
 int kex_client_group(const struct kex_client *k, const unsigned char **pp,
     size_t *plen, const unsigned char **gp, size_t *glen);
 
 /*
  * Key derivation (RFC 4253 section 7.2): fills out with need bytes of
  * HASH(K || H || letter || session_id) extended as the RFC says.  K is
- * the SSH-encoded shared secret, H the exchange hash.
+ * the SSH-encoded shared secret, H the exchange hash.  ERR_OK;
+ * ERR_INVALID_ARGUMENT for an unknown hash; ERR_NOMEM or ERR_INTERNAL,
+ * with out wiped.
  */
 int kex_derive_key(enum kex_hash h, const unsigned char *k, size_t klen,
     const unsigned char *hash, size_t hlen, char letter,
@@ -100,10 +128,14 @@ struct hostkey;
 
 /* Parses a public key blob (the string K_S, or a known_hosts key after
  * base64 decoding).  ERR_KEY_TYPE_UNKNOWN for other types,
- * ERR_KEY_INVALID for malformed keys (trailing bytes, points off the
- * curve, RSA moduli under 1024 bits or over 16384). */
+ * ERR_KEY_INVALID for malformed keys (truncated or trailing bytes, an
+ * ECDSA curve name that is not the type's, points off the curve or not
+ * uncompressed, RSA moduli under 1024 bits or over 16384, even n or e).
+ * On success the caller frees *kp with hostkey_free(); the key keeps its
+ * own copy of the blob. */
 int hostkey_from_blob(const unsigned char *blob, size_t len,
     struct hostkey **kp);
+/* Accepts NULL. */
 void hostkey_free(struct hostkey *k);
 enum hostkey_type hostkey_type(const struct hostkey *k);
 /* "ssh-ed25519", "ecdsa-sha2-nistp256", ..., "ssh-rsa" */
@@ -116,7 +148,7 @@ void hostkey_blob(const struct hostkey *k, const unsigned char **blobp,
 /* 1 when a and b are the same key. */
 int hostkey_equal(const struct hostkey *a, const struct hostkey *b);
 /* "SHA256:" followed by unpadded base64, as ssh-keygen -l prints it;
- * caller frees. */
+ * caller frees; NULL when out of memory. */
 char *hostkey_fingerprint_sha256(const struct hostkey *k);
 
 /*
@@ -124,8 +156,11 @@ char *hostkey_fingerprint_sha256(const struct hostkey *k);
  * alg_name is the negotiated host key algorithm ("rsa-sha2-256",
  * "ssh-ed25519", ...): the signature's own algorithm must match it, and
  * for RSA decides the hash (ssh-rsa means SHA-1, accepted only when
- * alg_name is "ssh-rsa").  Returns ERR_OK, ERR_SIGNATURE_INVALID, or
- * ERR_INVALID_FORMAT for a malformed blob.
+ * alg_name is "ssh-rsa").  Returns ERR_OK, ERR_SIGNATURE_INVALID (also
+ * when alg_name is unknown or not an algorithm of k's type), or
+ * ERR_INVALID_FORMAT for a malformed blob (truncated, trailing bytes,
+ * an Ed25519 signature not 64 bytes long, a malformed ECDSA r/s pair);
+ * ERR_NOMEM or ERR_INTERNAL when memory or the crypto library fails.
  */
 int hostkey_verify(const struct hostkey *k, const char *alg_name,
     const unsigned char *sig, size_t siglen,
