@@ -4,12 +4,14 @@
 # and when ssh refuses (exit 255) sshbroker must say why on stderr.
 #
 # Usage: run-difftest.sh [-j JOBS] [-k] [-v] [--no-gen] [--gen-only]
-#                        [--gen-count N] [NAME-GLOB...]
+#                        [--gen-count N] [--gen-seed S] [NAME-GLOB...]
 #   -j JOBS      cases run in parallel (default 2, or $DIFFTEST_JOBS)
 #   -k           keep the work directory (printed at the end)
 #   -v           list every case with its result and ssh's exit status
 #   --no-gen     only the handwritten corpus (cases/)
 #   --gen-only   only the generated corpus (gen-configs.py)
+#   --gen-count N, --gen-seed S   how many generated cases (default 500)
+#                and another seed than the fixed default, to explore
 #   NAME-GLOB    run only cases whose name matches (hand cases are named
 #                after their file, generated ones gen-NNN)
 #
@@ -212,6 +214,7 @@ verbose=0
 do_hand=1
 do_gen=1
 gen_count=${DIFFTEST_GEN_COUNT:-500}
+gen_seed=${DIFFTEST_GEN_SEED:-}
 filters=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -221,6 +224,7 @@ while [ $# -gt 0 ]; do
 	--no-gen) do_gen=0 ;;
 	--gen-only) do_hand=0 ;;
 	--gen-count) gen_count=$2; shift ;;
+	--gen-seed) gen_seed=$2; shift ;;
 	-h|--help) sed -n '2,30p' "$self"; exit 0 ;;
 	-*) echo "unknown option $1" >&2; exit 2 ;;
 	*) filters+=("$1") ;;
@@ -279,7 +283,7 @@ fi
 if [ $do_gen = 1 ]; then
 	if command -v python3 >/dev/null 2>&1; then
 		if python3 "$here/gen-configs.py" --out "$DT_WORK/gen" \
-		    --count "$gen_count"; then
+		    --count "$gen_count" ${gen_seed:+--seed "$gen_seed"}; then
 			for f in "$DT_WORK"/gen/*.conf; do
 				[ -e "$f" ] || continue
 				n=$(basename "$f" .conf)
