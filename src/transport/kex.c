@@ -206,6 +206,7 @@ tr_kex_send_kexinit(struct transport *t)
 	    (r = buf_put_bool(b, 0)) != ERR_OK ||
 	    (r = buf_put_u32(b, 0)) != ERR_OK)
 		goto out;
+	t->kexinit_seqnr = t->dir_out.seqnr;
 	if ((r = tr_packet_send_buf(t, b)) != ERR_OK)
 		goto out;
 	t->my_kexinit = b;

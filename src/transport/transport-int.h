@@ -159,6 +159,7 @@ struct transport {
 	int first_kex_done;
 	int sent_newkeys;
 	int peer_kexinit_seen;
+	uint32_t kexinit_seqnr;         /* the sequence number of our KEXINIT */
 	uint64_t kex_count;
 	uint64_t kex_started_ms;
 	uint64_t last_kex_ms;

@@ -27,7 +27,9 @@
 #define DEFAULT_CLIENT_VERSION "SSH-2.0-sshbroker_" PACKAGE_VERSION
 /* What the input buffer may hold before we stop taking bytes. */
 #define TR_INPUT_WINDOW (2 * (TR_PACKET_MAX + 1024))
-#define TR_DEFERRED_MAX (16u * 1024 * 1024)
+/* Packets held during a key exchange; beyond this the layers above get
+ * ERR_AGAIN and wait (SECURITY.md rule 2: queued output is bounded). */
+#define TR_DEFERRED_MAX (256u * 1024)
 #define TR_REASON_MAX 512
 
 static void
@@ -438,6 +440,16 @@ dispatch(struct transport *t)
 			    SSH_DISCONNECT_PROTOCOL_ERROR,
 			    "strict KEX violation: unexpected message %u during "
 			    "the initial key exchange", type);
+		if (type == SSH_MSG_UNIMPLEMENTED && t->kex == TR_KEX_WAIT_KEXINIT &&
+		    t->first_kex_done && buf_len(t->payload) == 5 &&
+		    buf_peek_u32_raw(buf_ptr(t->payload) + 1) == t->kexinit_seqnr) {
+			/* OpenSSH's sshd refuses to re-key before user
+			 * authentication; waiting would hang forever */
+			return tr_fail(t, ERR_PROTOCOL,
+			    SSH_DISCONNECT_PROTOCOL_ERROR,
+			    "the server refused to re-key (before "
+			    "authentication, OpenSSH does not re-key)");
+		}
 		return ERR_OK;
 	}
 	if (type >= SSH_MSG_KEXINIT && type <= 49) {
@@ -680,6 +692,13 @@ transport_stats(const struct transport *t, uint64_t *kex_count,
 		*bytes_in = t->total_in;
 	if (bytes_out != NULL)
 		*bytes_out = t->total_out;
+}
+
+int
+transport_idle(const struct transport *t)
+{
+	return t->conn == TR_CONN_READY && t->kex == TR_KEX_IDLE &&
+	    buf_len(t->deferred) == 0;
 }
 
 int

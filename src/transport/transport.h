@@ -143,6 +143,10 @@ const char *transport_negotiated(const struct transport *t, const char *what);
 /* Statistics: key exchanges done, bytes in and out. */
 void transport_stats(const struct transport *t, uint64_t *kex_count,
     uint64_t *bytes_in, uint64_t *bytes_out);
+/* 1 when the transport is ready, no key exchange runs and no packet
+ * waits to be sent (everything given to transport_send_packet() is in
+ * the output). */
+int transport_idle(const struct transport *t);
 /* 1 when strict key exchange (Terrapin countermeasure) is in force. */
 int transport_strict_kex(const struct transport *t);
 
