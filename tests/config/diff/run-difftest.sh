@@ -150,7 +150,7 @@ run_case() {	# run_case SET NAME
 		why="${why:+$why; }ssh refused but sshbroker printed no error"
 	fi
 	if [ "$rb" -ge 124 ] && [ "$rb" != 255 ]; then
-		why="${why:+$why; }sshbroker crashed or timed out (status $rb)"
+		why="${why:+$why; }sshbroker crashed, timed out or could not run (status $rb)"
 	fi
 	if [ -z "$why" ]; then
 		echo "$rs" >"$res.pass"
