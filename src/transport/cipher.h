@@ -57,6 +57,14 @@ const struct cipher_impl *cipher_ctx_impl(const struct cipher_ctx *ctx);
  * bytes are written at dst + len; when decrypting, the tag at src + len is
  * checked first, and ERR_MAC_INVALID is returned (dst untouched) on a
  * mismatch.  len - aad_len must be a multiple of block_size.
+ *
+ * Only chacha20-poly1305 uses seqnr (as its nonce); AES-GCM advances its
+ * own invocation counter after each successful call, and a failed call
+ * leaves the context as it was.  AES-GCM decryption stages plaintext in a
+ * per-context buffer sized to the largest body seen, allocated on first
+ * need.  Returns ERR_OK, ERR_MAC_INVALID, ERR_INVALID_ARGUMENT (bad
+ * lengths: aad_len not 0 or 4, or not 4 for AEAD; len < aad_len; a
+ * partial block), ERR_NOMEM, or ERR_INTERNAL if the library fails.
  */
 int cipher_crypt(struct cipher_ctx *ctx, uint32_t seqnr, unsigned char *dst,
     const unsigned char *src, size_t len, size_t aad_len);
@@ -64,7 +72,8 @@ int cipher_crypt(struct cipher_ctx *ctx, uint32_t seqnr, unsigned char *dst,
 /*
  * chacha20-poly1305 only: decrypts the 4-byte packet length at cp without
  * authenticating it (the tag is checked by cipher_crypt once the whole
- * packet is in).  For other ciphers, ERR_INVALID_ARGUMENT.
+ * packet is in).  ERR_BUFFER_SHORT when len < 4.  For other ciphers,
+ * ERR_INVALID_ARGUMENT.
  */
 int cipher_decrypt_length(struct cipher_ctx *ctx, uint32_t seqnr,
     const unsigned char *cp, size_t len, uint32_t *plenp);
@@ -78,12 +87,16 @@ struct mac_impl {
 
 struct mac_ctx;
 
+/* The MAC with this name, or NULL. */
 const struct mac_impl *mac_by_name(const char *name);
+/* As cipher_init(): key is copied and wiped on mac_free(); key_len must be
+ * impl->key_len (else ERR_INVALID_ARGUMENT). */
 int mac_init(struct mac_ctx **ctxp, const struct mac_impl *impl,
     const unsigned char *key, size_t key_len);
 void mac_free(struct mac_ctx *ctx);
 const struct mac_impl *mac_ctx_impl(const struct mac_ctx *ctx);
-/* Writes mac_len bytes: MAC(key, uint32 seqnr || data). */
+/* Writes mac_len bytes: MAC(key, uint32 seqnr || data).  ERR_OK,
+ * ERR_INVALID_ARGUMENT, or ERR_INTERNAL if the library fails. */
 int mac_compute(struct mac_ctx *ctx, uint32_t seqnr,
     const unsigned char *data, size_t len, unsigned char *out);
 /* ERR_OK when the mac_len bytes at expected match, compared in constant
