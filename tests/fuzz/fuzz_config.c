@@ -144,7 +144,13 @@ __wrap_glob(const char *pattern, int flags,
 	}
 	pglob->gl_pathv[k] = NULL;
 	pglob->gl_pathc = k;
-	return k == 0 ? GLOB_NOMATCH : 0;
+	if (k == 0) {
+		/* a real GLOB_NOMATCH holds nothing: callers don't globfree */
+		globfree(pglob);
+		memset(pglob, 0, sizeof(*pglob));
+		return GLOB_NOMATCH;
+	}
+	return 0;
 }
 
 /* ---- the fake host */
