@@ -85,7 +85,7 @@ cmd_resolve(int argc, char **argv)
 	}
 	if (host_env_init(&host) != 0)
 		return 255;
-	if ((cache = config_cache_new()) == NULL ||
+	if ((cache = config_cache_new_oneshot()) == NULL ||
 	    (diag = config_diag_new()) == NULL ||
 	    (out = buf_new(0)) == NULL) {
 		fprintf(stderr, "sshbroker resolve: out of memory\n");

@@ -29,6 +29,11 @@ char *cfg_strdelim(char **s);
 int cfg_argv_split(const char *s, int *argcp, char ***argvp,
     int stop_at_comment);
 void cfg_argv_free(char **argv, int argc);
+/* As cfg_argv_split(), with the vector and words allocated from a (freed
+ * with the arena). */
+struct arena;
+int cfg_argv_split_arena(const char *s, int stop_at_comment, struct arena *a,
+    int *argcp, char ***argvp);
 
 /* ---- pattern.c: OpenSSH's wildcard matching */
 

@@ -84,6 +84,9 @@ int config_diag_is_error(const struct config_diag *d, size_t i);
  * and tokenised once; later resolutions reuse them.  Returns NULL when out
  * of memory. */
 struct config_cache *config_cache_new(void);
+/* A cache that keeps nothing: each file is applied line by line as it is
+ * read.  For one resolution per process (the command line). */
+struct config_cache *config_cache_new_oneshot(void);
 void config_cache_free(struct config_cache *c);
 /* Forgets every cached file (for a reload). */
 void config_cache_clear(struct config_cache *c);

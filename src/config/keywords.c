@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "config/config-int.h"
@@ -152,14 +153,54 @@ static const struct {
 
 #define N_KEYWORDS (sizeof(keyword_table) / sizeof(keyword_table[0]))
 
+/*
+ * Every config line looks its keyword up, so a 10,000-block file makes
+ * tens of thousands of lookups: an open-addressing hash table built once
+ * replaces a scan of the whole table.  Aliases keep their own entries;
+ * the first table entry for a keyword stays its printed name.
+ */
+#define KW_HASH_SLOTS 512   /* a power of two, over twice the entries */
+
+static unsigned short kw_hash_table[KW_HASH_SLOTS]; /* index + 1; 0 empty */
+static pthread_once_t kw_hash_once = PTHREAD_ONCE_INIT;
+
+static unsigned int
+kw_hash(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void
+kw_hash_build(void)
+{
+	size_t i;
+	unsigned int slot;
+
+	for (i = 0; i < N_KEYWORDS; i++) {
+		slot = kw_hash(keyword_table[i].name) & (KW_HASH_SLOTS - 1);
+		while (kw_hash_table[slot] != 0)
+			slot = (slot + 1) & (KW_HASH_SLOTS - 1);
+		kw_hash_table[slot] = (unsigned short)(i + 1);
+	}
+}
+
 enum cfg_kw
 cfg_keyword_lookup(const char *lower_name)
 {
+	unsigned int slot;
 	size_t i;
 
-	for (i = 0; i < N_KEYWORDS; i++) {
+	(void)pthread_once(&kw_hash_once, kw_hash_build);
+	slot = kw_hash(lower_name) & (KW_HASH_SLOTS - 1);
+	while (kw_hash_table[slot] != 0) {
+		i = kw_hash_table[slot] - 1u;
 		if (strcmp(lower_name, keyword_table[i].name) == 0)
 			return keyword_table[i].kw;
+		slot = (slot + 1) & (KW_HASH_SLOTS - 1);
 	}
 	return K_BAD;
 }

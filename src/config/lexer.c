@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 #include "config/config-int.h"
 
@@ -55,48 +56,40 @@ cfg_strdelim(char **s)
 void
 cfg_argv_free(char **argv, int argc)
 {
-	int i;
-
-	if (argv == NULL)
-		return;
-	for (i = 0; i < argc; i++)
-		free(argv[i]);
+	(void)argc;
+	/* cfg_argv_split() makes the vector and its words one allocation */
 	free(argv);
 }
 
-int
-cfg_argv_split(const char *s, int *argcp, char ***argvp, int stop_at_comment)
+/*
+ * The splitting itself: writes the words of s into out, back to back,
+ * each NUL-terminated (never more than strlen(s) + 1 bytes, since quotes
+ * and escapes only shrink a word and words are separated by at least one
+ * blank).  Returns the number of words and sets *usedp, or -1 for an
+ * unterminated quote.
+ */
+static int
+split_words(const char *s, int stop_at_comment, char *out, size_t *usedp)
 {
-	char **argv = NULL, **nargv, *arg;
-	int argc = 0, r = ERR_NOMEM;
-	size_t i, j, len = strlen(s);
+	size_t i, j = 0;
+	int n = 0;
 	char quote;
 
-	*argvp = NULL;
-	*argcp = 0;
-	if ((argv = calloc(1, sizeof(*argv))) == NULL)
-		goto out;
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] == ' ' || s[i] == '\t')
 			continue;
 		if (stop_at_comment && s[i] == '#')
 			break;
 		quote = 0;
-		if ((nargv = realloc(argv, (argc + 2) * sizeof(*argv))) == NULL)
-			goto out;
-		argv = nargv;
-		if ((arg = calloc(1, len - i + 1)) == NULL)
-			goto out;
-		argv[argc++] = arg;
-		argv[argc] = NULL;
-		for (j = 0; s[i] != '\0'; i++) {
+		n++;
+		for (; s[i] != '\0'; i++) {
 			if (s[i] == '\\') {
 				if (s[i + 1] == '\'' || s[i + 1] == '"' ||
 				    s[i + 1] == '\\' ||
 				    (quote == 0 && s[i + 1] == ' '))
 					i++;
 				/* an unknown escape keeps its backslash */
-				arg[j++] = s[i];
+				out[j++] = s[i];
 			} else if (quote == 0 && (s[i] == ' ' || s[i] == '\t'))
 				break;
 			else if (quote == 0 && (s[i] == '"' || s[i] == '\''))
@@ -104,22 +97,87 @@ cfg_argv_split(const char *s, int *argcp, char ***argvp, int stop_at_comment)
 			else if (quote != 0 && s[i] == quote)
 				quote = 0;
 			else
-				arg[j++] = s[i];
+				out[j++] = s[i];
 		}
+		out[j++] = '\0';
 		if (s[i] == '\0') {
-			if (quote != 0) {
-				r = ERR_CONFIG;
-				goto out;
-			}
+			if (quote != 0)
+				return -1;
 			break;
 		}
 	}
+	*usedp = j;
+	return n;
+}
+
+/* Points argv[0..n) at the n words packed in words; argv[n] = NULL. */
+static void
+index_words(char **argv, char *words, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		argv[k] = words;
+		words += strlen(words) + 1;
+	}
+	argv[n] = NULL;
+}
+
+int
+cfg_argv_split(const char *s, int *argcp, char ***argvp, int stop_at_comment)
+{
+	size_t len = strlen(s), used = 0;
+	char *tmp, **argv;
+	int n;
+
+	*argvp = NULL;
+	*argcp = 0;
+	if ((tmp = malloc(len + 1)) == NULL)
+		return ERR_NOMEM;
+	if ((n = split_words(s, stop_at_comment, tmp, &used)) < 0) {
+		free(tmp);
+		return ERR_CONFIG;
+	}
+	if ((argv = malloc((size_t)(n + 1) * sizeof(*argv) + used)) == NULL) {
+		free(tmp);
+		return ERR_NOMEM;
+	}
+	memcpy((char *)(argv + n + 1), tmp, used);
+	free(tmp);
+	index_words(argv, (char *)(argv + n + 1), n);
 	*argvp = argv;
-	*argcp = argc;
-	argv = NULL;
-	argc = 0;
+	*argcp = n;
+	return ERR_OK;
+}
+
+int
+cfg_argv_split_arena(const char *s, int stop_at_comment, struct arena *a,
+    int *argcp, char ***argvp)
+{
+	char stackbuf[1024], *tmp = stackbuf, *words, **argv;
+	size_t len = strlen(s), used = 0;
+	int n, r = ERR_NOMEM;
+
+	*argvp = NULL;
+	*argcp = 0;
+	if (len + 1 > sizeof(stackbuf) && (tmp = malloc(len + 1)) == NULL)
+		return ERR_NOMEM;
+	if ((n = split_words(s, stop_at_comment, tmp, &used)) < 0) {
+		r = ERR_CONFIG;
+		goto out;
+	}
+	/* the vector and its words in one piece */
+	if ((argv = arena_alloc(a, (size_t)(n + 1) * sizeof(*argv) + used)) ==
+	    NULL)
+		goto out;
+	words = (char *)(argv + n + 1);
+	memcpy(words, tmp, used);
+	index_words(argv, words, n);
+	*argvp = argv;
+	*argcp = n;
 	r = ERR_OK;
  out:
-	cfg_argv_free(argv, argc);
+	if (tmp != stackbuf)
+		free(tmp);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 
+#include "common/arena.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/sha1.h"
@@ -46,8 +48,9 @@
 
 struct cfg_line {
 	int linenum;
+	/* Both point into the text the line was parsed from. */
 	char *keyword;      /* lower case; NULL: nothing on this line */
-	char *rest;         /* the text after the keyword, may be "" */
+	char *rest;         /* the text after the keyword; NULL: none */
 	int argc;
 	char **argv;
 	int quote_error;    /* the arguments have an unterminated quote */
@@ -60,37 +63,40 @@ struct cfg_file {
 	struct stat st;
 	struct cfg_line *lines;
 	size_t n_lines;
+	char *text;         /* the file's bytes; lines point into it */
+	/* the lines' argument vectors: one free at the end */
+	struct arena arena;
 	struct cfg_file *next;
 };
 
 struct config_cache {
 	struct cfg_file *files;
+	int retain;         /* keep parsed files for later resolutions */
 };
 
 struct config_cache *
 config_cache_new(void)
 {
-	return calloc(1, sizeof(struct config_cache));
+	struct config_cache *c = calloc(1, sizeof(struct config_cache));
+
+	if (c != NULL)
+		c->retain = 1;
+	return c;
 }
 
-static void
-line_clear(struct cfg_line *l)
+struct config_cache *
+config_cache_new_oneshot(void)
 {
-	free(l->keyword);
-	free(l->rest);
-	cfg_argv_free(l->argv, l->argc);
-	memset(l, 0, sizeof(*l));
+	return calloc(1, sizeof(struct config_cache));
 }
 
 static void
 file_free(struct cfg_file *f)
 {
-	size_t i;
-
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->n_lines; i++)
-		line_clear(&f->lines[i]);
+	arena_free(&f->arena);
+	free(f->text);
 	free(f->lines);
 	free(f->path);
 	free(f);
@@ -124,7 +130,7 @@ config_cache_free(struct config_cache *c)
  * text is modified.
  */
 static int
-line_parse(struct cfg_line *l, char *text, int linenum)
+line_parse(struct cfg_line *l, char *text, int linenum, struct arena *a)
 {
 	size_t len;
 	char *str, *keyword, *p;
@@ -150,16 +156,14 @@ line_parse(struct cfg_line *l, char *text, int linenum)
 		return ERR_OK;
 	for (p = keyword; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if ((l->keyword = strdup(keyword)) == NULL)
-		return ERR_NOMEM;
+	l->keyword = keyword;
 	l->kw = cfg_keyword_lookup(l->keyword);
 	if (str != NULL)
 		str += strspn(str, WS);
 	if (str == NULL || *str == '\0')
 		return ERR_OK;  /* rest NULL: "no argument after keyword" */
-	if ((l->rest = strdup(str)) == NULL)
-		return ERR_NOMEM;
-	r = cfg_argv_split(str, &l->argc, &l->argv, 1);
+	l->rest = str;
+	r = cfg_argv_split_arena(str, 1, a, &l->argc, &l->argv);
 	if (r == ERR_CONFIG)
 		l->quote_error = 1;
 	else if (r != ERR_OK)
@@ -167,36 +171,75 @@ line_parse(struct cfg_line *l, char *text, int linenum)
 	return ERR_OK;
 }
 
+/* Reads the whole file into memory, at most MAX_CONFIG_FILE_SIZE bytes;
+ * *textp is malloc'ed and NUL-terminated. */
 static int
-file_read_lines(struct cfg_file *f, int fd)
+file_slurp(int fd, const struct stat *st, char **textp, size_t *lenp)
 {
-	struct buf *b = NULL;
-	unsigned char chunk[65536];
-	char *text = NULL, *start, *nl, *end;
-	struct cfg_line *lines = NULL, *nlines;
-	size_t n = 0, cap = 0;
+	size_t cap, len = 0;
+	char *text, *n;
 	ssize_t got;
-	int r = ERR_NOMEM, linenum = 0;
 
-	if ((b = buf_new(MAX_CONFIG_FILE_SIZE)) == NULL)
-		goto out;
+	*textp = NULL;
+	*lenp = 0;
+	/* one allocation of the right size in the common case */
+	cap = S_ISREG(st->st_mode) && st->st_size > 0 &&
+	    (uint64_t)st->st_size < MAX_CONFIG_FILE_SIZE ?
+	    (size_t)st->st_size + 1 : 4096;
+	if ((text = malloc(cap + 1)) == NULL)
+		return ERR_NOMEM;
 	for (;;) {
-		got = read(fd, chunk, sizeof(chunk));
+		if (len == cap) {
+			if (cap >= MAX_CONFIG_FILE_SIZE) {
+				free(text);
+				return ERR_TOO_LONG;
+			}
+			cap = cap * 2 > MAX_CONFIG_FILE_SIZE ?
+			    MAX_CONFIG_FILE_SIZE : cap * 2;
+			if ((n = realloc(text, cap + 1)) == NULL) {
+				free(text);
+				return ERR_NOMEM;
+			}
+			text = n;
+		}
+		got = read(fd, text + len, cap - len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
 			break;  /* a directory reads as empty, as with getline */
-		if ((r = buf_put(b, chunk, (size_t)got)) != ERR_OK)
-			goto out;
+		len += (size_t)got;
 	}
-	if ((text = malloc(buf_len(b) + 1)) == NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	memcpy(text, buf_ptr(b), buf_len(b));
-	text[buf_len(b)] = '\0';
-	end = text + buf_len(b);
-	for (start = text; start < end; start = nl + 1) {
+	text[len] = '\0';
+	*textp = text;
+	*lenp = len;
+	return ERR_OK;
+}
+
+/*
+ * Splits the file into lines and tokenises each.  The lines' keyword and
+ * rest point into f->text, which line_parse() modifies in place; the
+ * argument vectors live in f->arena.
+ */
+static int
+file_read_lines(struct cfg_file *f, int fd)
+{
+	char *start, *nl, *end;
+	struct cfg_line *lines = NULL, *nlines;
+	size_t n = 0, cap = 0, len;
+	int r, linenum = 0;
+
+	if ((r = file_slurp(fd, &f->st, &f->text, &len)) != ERR_OK)
+		return r;
+	end = f->text + len;
+	/* size the line array once: a 10,000-block file has 50,000 lines */
+	for (start = f->text; start < end &&
+	    (nl = memchr(start, '\n', (size_t)(end - start))) != NULL;
+	    start = nl + 1)
+		cap++;
+	cap++;
+	if ((lines = malloc(cap * sizeof(*lines))) == NULL)
+		return ERR_NOMEM;
+	for (start = f->text; start < end; start = nl + 1) {
 		nl = memchr(start, '\n', (size_t)(end - start));
 		if (nl == NULL)
 			nl = end;
@@ -210,26 +253,19 @@ file_read_lines(struct cfg_file *f, int fd)
 			}
 			lines = nlines;
 		}
-		if ((r = line_parse(&lines[n], start, linenum)) != ERR_OK) {
-			line_clear(&lines[n]);
+		if ((r = line_parse(&lines[n], start, linenum, &f->arena)) !=
+		    ERR_OK)
 			goto out;
-		}
-		if (lines[n].keyword == NULL)
-			line_clear(&lines[n]);
-		else
+		/* blank lines and comments are not kept */
+		if (lines[n].keyword != NULL)
 			n++;
 	}
 	f->lines = lines;
 	f->n_lines = n;
 	lines = NULL;
-	n = 0;
 	r = ERR_OK;
  out:
-	while (n > 0)
-		line_clear(&lines[--n]);
 	free(lines);
-	free(text);
-	buf_free(b);
 	return r;
 }
 
@@ -748,16 +784,24 @@ static const struct simple_kw simple_kws[] = {
 };
 #undef F
 
-static const struct simple_kw *
-simple_lookup(enum cfg_kw kw)
+/* simple_kws indexed by keyword, built once: every line asks. */
+static const struct simple_kw *simple_by_kw[K_COUNT];
+static pthread_once_t simple_once = PTHREAD_ONCE_INIT;
+
+static void
+simple_index_build(void)
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(simple_kws); i++) {
-		if (simple_kws[i].kw == kw)
-			return &simple_kws[i];
-	}
-	return NULL;
+	for (i = 0; i < NELEM(simple_kws); i++)
+		simple_by_kw[simple_kws[i].kw] = &simple_kws[i];
+}
+
+static const struct simple_kw *
+simple_lookup(enum cfg_kw kw)
+{
+	(void)pthread_once(&simple_once, simple_index_build);
+	return kw < K_COUNT ? simple_by_kw[kw] : NULL;
 }
 
 /* The print name for the keyword that a simple entry fills. */
@@ -2168,6 +2212,86 @@ permissions_ok(const struct stat *st, uid_t uid)
 	return members != 0;
 }
 
+static int process_line(struct resolver *r, const struct cfg_line *l,
+    const char *fn, int *activep, int flags, int depth);
+
+static void
+report_bad_lines(struct resolver *r, const char *path, int bad)
+{
+	if (!r->fatal && bad > 0) {
+		say_error(r, "%s: terminating, %d bad configuration options",
+		    path, bad);
+		fatal_error(r);
+	}
+}
+
+/*
+ * For a single resolution (the command line): each line is tokenised and
+ * applied as it is read and nothing is kept, so a large file costs one
+ * copy of its text and no more (OpenSSH reads with getline() the same
+ * way).  Same checks and errors as with a cache.
+ */
+static int
+read_file_oneshot(struct resolver *r, const char *path, int flags,
+    int *activep, int depth)
+{
+	struct arena a = { 0 };
+	struct cfg_line l;
+	struct stat st;
+	char *text = NULL, *start, *nl, *end;
+	size_t len;
+	int fd, rc, fidx, bad = 0, linenum = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -(errno != 0 ? errno : EIO);
+	if (fstat(fd, &st) == -1) {
+		rc = errno;
+		close(fd);
+		return -rc;
+	}
+	if ((flags & RF_CHECKPERM) && !permissions_ok(&st, r->env->uid)) {
+		close(fd);
+		say_error(r, "Bad owner or permissions on %s", path);
+		fatal_error(r);
+		return 0;
+	}
+	rc = file_slurp(fd, &st, &text, &len);
+	close(fd);
+	if (rc != ERR_OK) {
+		if (rc == ERR_TOO_LONG)
+			say_error(r, "%s: file too large", path);
+		else
+			r->nomem = 1;
+		fatal_error(r);
+		return 0;
+	}
+	if ((fidx = intern_file(r, path)) < 0 && r->fatal)
+		goto out;
+	end = text + len;
+	for (start = text; start < end && !r->fatal; start = nl + 1) {
+		nl = memchr(start, '\n', (size_t)(end - start));
+		if (nl == NULL)
+			nl = end;
+		*nl = '\0';
+		linenum++;
+		if ((rc = line_parse(&l, start, linenum, &a)) != ERR_OK) {
+			r->nomem = r->fatal = 1;
+			break;
+		}
+		if (l.keyword != NULL) {
+			r->cur_file = fidx;
+			if (process_line(r, &l, path, activep, flags, depth) != 0)
+				bad++;
+		}
+		arena_reset(&a);
+	}
+	report_bad_lines(r, path, bad);
+ out:
+	arena_free(&a);
+	free(text);
+	return 0;
+}
+
 /*
  * read_config_file_depth(): 0 when the file was read, -errno when it
  * could not be opened; r->fatal on a fatal error.
@@ -2185,6 +2309,8 @@ read_file(struct resolver *r, const char *path, int flags, int *activep,
 		fatal_error(r);
 		return 0;
 	}
+	if (!r->cache->retain)
+		return read_file_oneshot(r, path, flags, activep, depth);
 	if ((rc = cache_get(r->cache, path, &f)) != ERR_OK) {
 		if (rc == ERR_TOO_LONG)
 			say_error(r, "%s: file too large", path);
@@ -2208,11 +2334,7 @@ read_file(struct resolver *r, const char *path, int flags, int *activep,
 		    depth) != 0)
 			bad++;
 	}
-	if (!r->fatal && bad > 0) {
-		say_error(r, "%s: terminating, %d bad configuration options",
-		    path, bad);
-		fatal_error(r);
-	}
+	report_bad_lines(r, path, bad);
 	return 0;
 }
 
@@ -2618,28 +2740,26 @@ struct cmdline {
 static int
 apply_option(struct resolver *r, const char *text)
 {
+	struct arena a = { 0 };
 	struct cfg_line l;
 	char *copy;
-	int rc, ret;
+	int rc, ret = 0;
 
+	/* the parsed line points into copy: it lives until the end */
 	if ((copy = strdup(text)) == NULL) {
 		r->nomem = r->fatal = 1;
 		return -1;
 	}
-	rc = line_parse(&l, copy, 0);
-	free(copy);
+	rc = line_parse(&l, copy, 0, &a);
 	if (rc != ERR_OK) {
-		line_clear(&l);
 		r->nomem = r->fatal = 1;
-		return -1;
+		ret = -1;
+	} else if (l.keyword != NULL) {
+		r->cur_file = CFG_ORIGIN_CMDLINE;
+		ret = process_line(r, &l, "command-line", NULL, RF_USERCONF, 0);
 	}
-	if (l.keyword == NULL) {
-		line_clear(&l);
-		return 0;
-	}
-	r->cur_file = CFG_ORIGIN_CMDLINE;
-	ret = process_line(r, &l, "command-line", NULL, RF_USERCONF, 0);
-	line_clear(&l);
+	arena_free(&a);
+	free(copy);
 	return ret;
 }
 
@@ -3397,6 +3517,12 @@ config_resolve(struct config_cache *cache, const struct config_host *env,
 			goto out;
 	}
 	c.have_command = i < req->argc;
+	/* ssh checks this before reading any file: only -s or a command-line
+	 * -o SessionType can have asked for a subsystem by now */
+	if (!c.have_command && r.v->session_type == 1) {
+		say_error(&r, "You must specify a subsystem to invoke.");
+		goto fail;
+	}
 	if (r.v->user != NULL && !config_valid_user(r.v->user)) {
 		say_error(&r, "remote username contains invalid characters");
 		goto fail;
