@@ -16,6 +16,8 @@ static const struct {
 	{ "resolve", cmd_resolve,
 	  "resolve [--explain] [--format ssh|yaml] [-F file] [-o opt=value]... "
 	  "[-p port] [-l user] [-J jumps] destination" },
+	{ "ping", cmd_ping,
+	  "ping [-F file] [-o opt=value]... [-p port] [-l user] destination" },
 };
 
 static int

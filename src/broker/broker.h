@@ -9,6 +9,8 @@ struct config_host;
 
 /* `sshbroker resolve ...`: returns the process exit status. */
 int cmd_resolve(int argc, char **argv);
+/* `sshbroker ping ...`: key exchange and host key check only. */
+int cmd_ping(int argc, char **argv);
 
 /*
  * Fills h with this process's real identity and effects: the passwd

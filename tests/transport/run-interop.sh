@@ -182,6 +182,35 @@ fi
 out=$("$probe" -s ask -a no -f /dev/null -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
 if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "^ask "; then ok; else bad "ask/no not refused: $out"; fi
 
+# sshbroker ping: a resolved ssh_config drives the transport's host key
+# policy (UserKnownHostsFile, StrictHostKeyChecking, HashKnownHosts,
+# HostKeyAlias), as ssh would apply it
+sb=${SSHBROKER:-$top_builddir/src/sshbroker}
+cat > "$work/ping.conf" <<CFG
+Host local
+  HostName 127.0.0.1
+  Port $sshd_port
+  UserKnownHostsFile $work/ping_known_hosts
+  StrictHostKeyChecking accept-new
+  HashKnownHosts yes
+  HostKeyAlgorithms ssh-ed25519
+Host aliased
+  HostName 127.0.0.1
+  Port $sshd_port
+  HostKeyAlias myalias
+  UserKnownHostsFile $work/ping_known_hosts
+  StrictHostKeyChecking yes
+CFG
+if "$sb" ping -F "$work/ping.conf" local >/dev/null 2>&1 &&
+    ssh-keygen -F "[127.0.0.1]:$sshd_port" -f "$work/ping_known_hosts" | grep -q '^|1|'; then
+	ok
+else
+	bad "ping with accept-new did not record a hashed key"
+fi
+if "$sb" ping -F "$work/ping.conf" -o StrictHostKeyChecking=yes local >/dev/null 2>&1; then ok; else bad "ping: the recorded key is not accepted"; fi
+out=$("$sb" ping -F "$work/ping.conf" aliased 2>&1)
+if [ $? -eq 255 ] && printf '%s' "$out" | grep -q "myalias"; then ok; else bad "ping: HostKeyAlias not used: $out"; fi
+
 # ------------------------------------------------------------- dropbear
 # Debian 12's dropbear (2022.83) offers, as its KEXINIT says:
 #   kex: curve25519-sha256(@libssh.org), ecdh-sha2-nistp256/384/521,
