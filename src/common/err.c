@@ -23,6 +23,9 @@ err_str(int code)
 	case ERR_KEY_INVALID: return "invalid key";
 	case ERR_NO_MATCH: return "no match";
 	case ERR_AGAIN: return "try again later";
+	case ERR_PASSPHRASE_NEEDED: return "passphrase required";
+	case ERR_PASSPHRASE_WRONG: return "incorrect passphrase supplied to decrypt private key";
+	case ERR_KEY_PERMISSIONS: return "bad permissions on private key file";
 	case ERR_PROTOCOL: return "protocol error";
 	case ERR_DISCONNECTED: return "disconnected";
 	case ERR_HOSTKEY: return "host key verification failed";

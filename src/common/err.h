@@ -29,6 +29,9 @@ enum err_code {
 	ERR_KEY_INVALID = -14,  /* a malformed or weak key */
 	ERR_NO_MATCH = -15,     /* no common algorithm, no known_hosts entry */
 	ERR_AGAIN = -16,        /* not now: wait for an event or more input */
+	ERR_PASSPHRASE_NEEDED = -17, /* a private key is encrypted */
+	ERR_PASSPHRASE_WRONG = -18,  /* it did not decrypt with this one */
+	ERR_KEY_PERMISSIONS = -19,   /* a private key others can read */
 	/* fatal: past this the object is dead */
 	ERR_FATAL_THRESHOLD = -100,
 	ERR_NOMEM = -101,
