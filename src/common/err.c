@@ -29,6 +29,7 @@ err_str(int code)
 	case ERR_PROTOCOL: return "protocol error";
 	case ERR_DISCONNECTED: return "disconnected";
 	case ERR_HOSTKEY: return "host key verification failed";
+	case ERR_AUTH_DENIED: return "permission denied";
 	case ERR_NOMEM: return "out of memory";
 	case ERR_SYSTEM: return "system call failed";
 	case ERR_INTERNAL: return "internal error";

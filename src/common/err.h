@@ -40,6 +40,7 @@ enum err_code {
 	ERR_PROTOCOL = -104,    /* the peer broke the protocol */
 	ERR_DISCONNECTED = -105,/* the peer went away or said goodbye */
 	ERR_HOSTKEY = -106,     /* the host key was refused */
+	ERR_AUTH_DENIED = -107, /* no authentication method succeeded */
 };
 
 /* A short static description of code; never NULL. */

@@ -101,6 +101,36 @@ struct tr_event_slot {
 	int code;
 };
 
+enum tr_auth_state {
+	TR_AUTH_IDLE,
+	TR_AUTH_WAIT_RESULT,      /* a request is out */
+	TR_AUTH_WAIT_PK_OK,       /* a publickey query is out */
+	TR_AUTH_WAIT_SIGNATURE,   /* the caller signs */
+	TR_AUTH_WAIT_PASSWORD,    /* the caller supplies a password */
+	TR_AUTH_WAIT_ANSWERS,     /* keyboard-interactive prompts pending */
+	TR_AUTH_DONE,
+};
+
+struct tr_auth_key {
+	unsigned char *blob;
+	size_t len;
+	char type[64];
+};
+
+struct tr_auth {
+	enum tr_auth_state state;
+	char *user;
+	char *methods;            /* ours, in preference order */
+	char *server_methods;     /* what the server says can continue */
+	char *tried;              /* methods used up */
+	const char *current;
+	struct tr_auth_key *keys;
+	size_t n_keys, key_index;
+	int password_tries, max_password_tries;
+	struct buf *ki_response;
+	uint32_t ki_prompts, ki_answered;
+};
+
 struct tr_algs {
 	char *kex, *hostkey, *cipher_ctos, *cipher_stoc, *mac_ctos, *mac_stoc;
 };
@@ -172,6 +202,8 @@ struct transport {
 	size_t ev_head, ev_count;
 	struct tr_event_slot current;   /* the one last handed out */
 
+	struct tr_auth auth;
+
 	uint64_t now_ms;
 };
 
@@ -182,6 +214,14 @@ int tr_event_push(struct transport *t, const struct tr_event_slot *ev);
 int tr_fail(struct transport *t, int code, int reason_code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void tr_random(struct transport *t, unsigned char *out, size_t len);
+
+/* Printable ASCII only, bounded to 512 bytes; malloc'ed. */
+char *tr_sanitize(const char *s, size_t len);
+
+/* ---- auth.c */
+int tr_auth_send_request(struct transport *t, const char *method);
+int tr_auth_dispatch(struct transport *t, unsigned char type);
+void tr_auth_free(struct transport *t);
 
 /* ---- packet.c */
 /* Encrypts and queues payload as one packet. */

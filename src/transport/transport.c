@@ -63,8 +63,8 @@ tr_event_push(struct transport *t, const struct tr_event_slot *ev)
 
 /* Printable ASCII only, bounded: a hostile DISCONNECT message or banner
  * must not reach a terminal as escape sequences. */
-static char *
-sanitize(const char *s, size_t len)
+char *
+tr_sanitize(const char *s, size_t len)
 {
 	size_t i, n = len > TR_REASON_MAX ? TR_REASON_MAX : len;
 	char *out = malloc(n + 4);
@@ -89,7 +89,7 @@ push_disconnected(struct transport *t, int code, const char *reason)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = TRANSPORT_EV_DISCONNECTED;
 	ev.code = code;
-	ev.reason = sanitize(reason, strlen(reason));
+	ev.reason = tr_sanitize(reason, strlen(reason));
 	/* one slot is always kept free for this event */
 	if (t->ev_count >= TR_EVENTS_MAX) {
 		slot_clear(&t->events[(t->ev_head + t->ev_count - 1) %
@@ -232,6 +232,7 @@ transport_free(struct transport *t)
 	if (t == NULL)
 		return;
 	tr_kex_free(t);
+	tr_auth_free(t);
 	tr_dir_clear(&t->dir_in);
 	tr_dir_clear(&t->dir_out);
 	for (i = 0; i < TR_EVENTS_MAX; i++)
@@ -308,7 +309,7 @@ read_version(struct transport *t)
 		(void)buf_consume(t->in, (size_t)(nl - p) + 1);
 		if (strncmp(line, "SSH-2.0-", 8) != 0 &&
 		    strncmp(line, "SSH-1.99-", 9) != 0) {
-			char *shown = sanitize(line, strlen(line));
+			char *shown = tr_sanitize(line, strlen(line));
 			int r;
 
 			r = tr_fail(t, ERR_PROTOCOL,
@@ -339,7 +340,7 @@ on_disconnect(struct transport *t)
 		msg = (const unsigned char *)"(malformed)";
 		len = strlen((const char *)msg);
 	}
-	shown = sanitize((const char *)msg, len);
+	shown = tr_sanitize((const char *)msg, len);
 	snprintf(buf, sizeof(buf), "server disconnected (reason %u): %s",
 	    code, shown != NULL ? shown : "?");
 	free(shown);
@@ -463,8 +464,13 @@ dispatch(struct transport *t)
 	} else if (type == SSH_MSG_SERVICE_ACCEPT &&
 	    t->conn == TR_CONN_SERVICE) {
 		return on_service_accept(t);
-	} else if (type >= SSH_MSG_USERAUTH_REQUEST &&
-	    t->conn == TR_CONN_READY) {
+	} else if (type >= SSH_MSG_USERAUTH_REQUEST && type < 80 &&
+	    t->conn == TR_CONN_READY && t->auth.state != TR_AUTH_IDLE &&
+	    t->auth.state != TR_AUTH_DONE) {
+		return tr_auth_dispatch(t, type);
+	} else if (type >= 80 && t->conn == TR_CONN_READY &&
+	    t->auth.state == TR_AUTH_DONE) {
+		/* the connection protocol, for the layer above */
 		return deliver_packet(t);
 	}
 	return tr_fail(t, ERR_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,

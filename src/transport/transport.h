@@ -79,6 +79,18 @@ enum transport_event_type {
 	TRANSPORT_EV_PACKET,
 	/* The transport is dead; reason says why. */
 	TRANSPORT_EV_DISCONNECTED,
+	/* Authentication: the server's banner (line) to show the user. */
+	TRANSPORT_EV_AUTH_BANNER,
+	/* Sign packet[0..packet_len) with key number code (in the order of
+	 * transport_auth_add_key()) using algorithm key_type; answer with
+	 * transport_auth_signature(). */
+	TRANSPORT_EV_AUTH_SIGN,
+	/* A prompt (line; code is 1 when the answer may be echoed) for a
+	 * password or a keyboard-interactive question; answer with
+	 * transport_auth_answer(), one call per prompt, in order. */
+	TRANSPORT_EV_AUTH_PROMPT,
+	/* The server accepted the user. */
+	TRANSPORT_EV_AUTHENTICATED,
 };
 
 struct transport_event {
@@ -132,6 +144,26 @@ int transport_tick(struct transport *t, uint64_t now_ms);
  * number).  Queued, not sent, while a key exchange runs. */
 int transport_send_packet(struct transport *t, const unsigned char *payload,
     size_t len);
+
+/*
+ * User authentication (RFC 4252), once TRANSPORT_EV_READY came.  methods
+ * is PreferredAuthentications (NULL: publickey,keyboard-interactive,
+ * password); max_password_tries is NumberOfPasswordPrompts.  Keys are
+ * offered in the order added (public blobs and their type, e.g.
+ * "ssh-ed25519", "ssh-rsa"); the signature, password or answers come back
+ * through the calls below.  All methods exhausted: TRANSPORT_EV_DISCONNECTED
+ * with "Permission denied (methods).".
+ */
+int transport_auth_add_key(struct transport *t, const unsigned char *blob,
+    size_t len, const char *key_type);
+int transport_auth_start(struct transport *t, const char *user,
+    const char *methods, int max_password_tries);
+/* sig is the signature blob (string alg, string sig), or NULL when the
+ * caller cannot sign with that key: the next key is tried. */
+int transport_auth_signature(struct transport *t, const unsigned char *sig,
+    size_t siglen);
+/* The answer to a prompt; NULL gives up that method. */
+int transport_auth_answer(struct transport *t, const char *answer);
 
 /* Starts a key exchange now (as RekeyLimit would). */
 int transport_rekey(struct transport *t);

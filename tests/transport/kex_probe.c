@@ -104,6 +104,8 @@ main(int argc, char **argv)
 	struct known_hosts *kh = NULL;
 	struct transport_event ev;
 	const char *khfile = NULL, *name = NULL, *ask = NULL;
+	const char *user = NULL, *password = NULL, *methods = NULL;
+	int authed = 0;
 	const char *names[1];
 	unsigned char rbuf[65536], junk[16384];
 	const unsigned char *out;
@@ -116,7 +118,7 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.strict = TRANSPORT_HOSTKEY_STRICT_YES;
-	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:u:P:M:")) != -1) {
 		switch (opt) {
 		case 'k': p.kex_algorithms = optarg; break;
 		case 'H': p.hostkey_algorithms = optarg; break;
@@ -125,6 +127,9 @@ main(int argc, char **argv)
 		case 'f': khfile = optarg; break;
 		case 'n': name = optarg; break;
 		case 'a': ask = optarg; break;
+		case 'u': user = optarg; break;
+		case 'P': password = optarg; break;
+		case 'M': methods = optarg; break;
 		case 'R': p.rekey_bytes = strtoull(optarg, NULL, 10); break;
 		case 'S': stream = strtoull(optarg, NULL, 10); break;
 		case 't': timeout_ms = atoi(optarg); break;
@@ -178,6 +183,25 @@ main(int argc, char **argv)
 		    ev.type != TRANSPORT_EV_NONE) {
 			switch (ev.type) {
 			case TRANSPORT_EV_READY:
+				if (user == NULL) {
+					ready = 1;
+					break;
+				}
+				if ((r = transport_auth_start(t, user, methods,
+				    3)) != ERR_OK) {
+					fprintf(stderr, "kex_probe: auth: %s\n",
+					    err_str(r));
+					goto done;
+				}
+				break;
+			case TRANSPORT_EV_AUTH_PROMPT:
+				(void)transport_auth_answer(t, password);
+				break;
+			case TRANSPORT_EV_AUTH_SIGN:
+				(void)transport_auth_signature(t, NULL, 0);
+				break;
+			case TRANSPORT_EV_AUTHENTICATED:
+				authed = 1;
 				ready = 1;
 				break;
 			case TRANSPORT_EV_REKEYED:
@@ -273,6 +297,8 @@ main(int argc, char **argv)
 	if (stream > 0)
 		printf("streamed %llu rekeys %llu\n", (unsigned long long)sent,
 		    (unsigned long long)kexes);
+	if (authed)
+		printf("authenticated as %s\n", user);
  done:
 	transport_free(t);
 	known_hosts_free(kh);

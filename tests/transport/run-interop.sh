@@ -132,6 +132,7 @@ done
 	echo "Ciphers ${CIPHERS// /,}"
 	echo "MACs ${MACS// /,}"
 	echo "HostKeyAlgorithms ${HOSTKEYS// /,}"
+	echo "PasswordAuthentication yes"
 } > "$work/sshd/config"
 for f in "$work"/sshd/host_*.pub; do
 	echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$f")"
@@ -181,6 +182,26 @@ fi
 # ask: "no" refuses
 out=$("$probe" -s ask -a no -f /dev/null -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
 if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "^ask "; then ok; else bad "ask/no not refused: $out"; fi
+
+# password authentication as an ordinary user made for the test (the
+# suite runs as root in CI; elsewhere this part needs root too)
+if [ "$(id -u)" -eq 0 ]; then
+	testuser=sbtest
+	id "$testuser" >/dev/null 2>&1 || useradd -m -s /bin/sh "$testuser"
+	pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)x1
+	echo "$testuser:$pw" | chpasswd
+	out=$("$probe" -u "$testuser" -P "$pw" -f "$work/sshd.known_hosts" \
+	    -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
+	if printf '%s' "$out" | grep -q "^authenticated as $testuser\$"; then ok; else bad "password auth: $out"; fi
+	out=$("$probe" -u "$testuser" -P "not-$pw" -f "$work/sshd.known_hosts" \
+	    -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
+	if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "Permission denied (.*password"; then ok; else bad "wrong password: $out"; fi
+	out=$("$probe" -u "$testuser" -M publickey -f "$work/sshd.known_hosts" \
+	    -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
+	if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "Permission denied"; then ok; else bad "no usable method: $out"; fi
+else
+	note "not root: password authentication checks not run"
+fi
 
 # sshbroker ping: a resolved ssh_config drives the transport's host key
 # policy (UserKnownHostsFile, StrictHostKeyChecking, HashKnownHosts,
