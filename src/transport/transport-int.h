@@ -92,6 +92,7 @@ enum tr_kex_state {
 
 struct tr_event_slot {
 	enum transport_event_type type;
+	uint32_t channel;
 	char *key_type;
 	char *fingerprint;
 	char *line;
@@ -129,6 +130,21 @@ struct tr_auth {
 	int password_tries, max_password_tries;
 	struct buf *ki_response;
 	uint32_t ki_prompts, ki_answered;
+};
+
+enum tr_channel_state {
+	TR_CH_OPENING,
+	TR_CH_OPEN,
+};
+
+struct tr_channel {
+	uint32_t local_id, remote_id;
+	enum tr_channel_state state;
+	uint32_t local_window, local_max_packet;
+	uint32_t remote_window, remote_max_packet;
+	size_t consumed;        /* bytes the caller consumed, not yet adjusted */
+	int sent_eof, sent_close, got_eof;
+	unsigned int pending_replies;
 };
 
 struct tr_algs {
@@ -203,6 +219,8 @@ struct transport {
 	struct tr_event_slot current;   /* the one last handed out */
 
 	struct tr_auth auth;
+	struct tr_channel **channels;
+	uint32_t n_channels;
 
 	uint64_t now_ms;
 };
@@ -222,6 +240,10 @@ char *tr_sanitize(const char *s, size_t len);
 int tr_auth_send_request(struct transport *t, const char *method);
 int tr_auth_dispatch(struct transport *t, unsigned char type);
 void tr_auth_free(struct transport *t);
+
+/* ---- channel.c */
+int tr_channel_dispatch(struct transport *t, unsigned char type);
+void tr_channels_free(struct transport *t);
 
 /* ---- packet.c */
 /* Encrypts and queues payload as one packet. */

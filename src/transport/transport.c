@@ -233,6 +233,7 @@ transport_free(struct transport *t)
 		return;
 	tr_kex_free(t);
 	tr_auth_free(t);
+	tr_channels_free(t);
 	tr_dir_clear(&t->dir_in);
 	tr_dir_clear(&t->dir_out);
 	for (i = 0; i < TR_EVENTS_MAX; i++)
@@ -468,9 +469,12 @@ dispatch(struct transport *t)
 	    t->conn == TR_CONN_READY && t->auth.state != TR_AUTH_IDLE &&
 	    t->auth.state != TR_AUTH_DONE) {
 		return tr_auth_dispatch(t, type);
-	} else if (type >= 80 && t->conn == TR_CONN_READY &&
+	} else if (type >= 80 && type <= 100 && t->conn == TR_CONN_READY &&
 	    t->auth.state == TR_AUTH_DONE) {
-		/* the connection protocol, for the layer above */
+		return tr_channel_dispatch(t, type);
+	} else if (type > 100 && t->conn == TR_CONN_READY &&
+	    t->auth.state == TR_AUTH_DONE) {
+		/* local extensions, for the layer above */
 		return deliver_packet(t);
 	}
 	return tr_fail(t, ERR_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
@@ -597,6 +601,7 @@ transport_next_event(struct transport *t, struct transport_event *ev)
 	ev->packet_len = t->current.packet_len;
 	ev->reason = t->current.reason;
 	ev->code = t->current.code;
+	ev->channel = t->current.channel;
 	return ERR_OK;
 }
 

@@ -91,6 +91,18 @@ enum transport_event_type {
 	TRANSPORT_EV_AUTH_PROMPT,
 	/* The server accepted the user. */
 	TRANSPORT_EV_AUTHENTICATED,
+	/* Channels (channel holds our channel id): */
+	TRANSPORT_EV_CHANNEL_OPEN,          /* the server confirmed it */
+	TRANSPORT_EV_CHANNEL_OPEN_FAILED,   /* code: reason, line: text */
+	TRANSPORT_EV_CHANNEL_DATA,          /* packet/packet_len: data;
+	                                     * report with channel_consumed() */
+	TRANSPORT_EV_CHANNEL_EXT_DATA,      /* stderr (code: data type) */
+	TRANSPORT_EV_CHANNEL_EOF,
+	TRANSPORT_EV_CHANNEL_CLOSED,        /* the id is free again */
+	TRANSPORT_EV_CHANNEL_EXIT_STATUS,   /* code: the status */
+	TRANSPORT_EV_CHANNEL_EXIT_SIGNAL,   /* line: the signal name */
+	TRANSPORT_EV_CHANNEL_REQUEST_REPLY, /* code: 1 success, 0 failure */
+	TRANSPORT_EV_CHANNEL_WRITABLE,      /* the server's window grew */
 };
 
 struct transport_event {
@@ -107,6 +119,7 @@ struct transport_event {
 	/* DISCONNECTED: a one-line reason, printable ASCII */
 	const char *reason;
 	int code;           /* DISCONNECTED: the err_code */
+	uint32_t channel;   /* CHANNEL_*: our channel id */
 };
 
 /* Creates a transport; it immediately queues our version line and
@@ -164,6 +177,30 @@ int transport_auth_signature(struct transport *t, const unsigned char *sig,
     size_t siglen);
 /* The answer to a prompt; NULL gives up that method. */
 int transport_auth_answer(struct transport *t, const char *answer);
+
+/*
+ * Channels (RFC 4254), once TRANSPORT_EV_AUTHENTICATED came.  Ids are
+ * ours; TRANSPORT_EV_CHANNEL_OPEN or _OPEN_FAILED answers an open.
+ */
+int channel_open_session(struct transport *t, uint32_t *idp);
+int channel_open_direct_tcpip(struct transport *t, const char *host,
+    uint32_t port, const char *orig_host, uint32_t orig_port, uint32_t *idp);
+/* A request with type-specific fields already SSH-encoded ("pty-req",
+ * "env", "shell", "subsystem", "window-change", "signal", ...). */
+int channel_request(struct transport *t, uint32_t id, const char *type,
+    int want_reply, const unsigned char *fields, size_t len);
+int channel_request_exec(struct transport *t, uint32_t id,
+    const char *command);
+/* Sends as much of data as the server's window allows; *writtenp says
+ * how much (ERR_AGAIN when none: wait for TRANSPORT_EV_CHANNEL_WRITABLE). */
+int channel_write(struct transport *t, uint32_t id,
+    const unsigned char *data, size_t len, size_t *writtenp);
+/* Bytes channel_write() would take now. */
+size_t channel_writable(struct transport *t, uint32_t id);
+/* The caller used len bytes of data received: our window reopens. */
+int channel_consumed(struct transport *t, uint32_t id, size_t len);
+int channel_eof(struct transport *t, uint32_t id);
+int channel_close(struct transport *t, uint32_t id);
 
 /* Starts a key exchange now (as RekeyLimit would). */
 int transport_rekey(struct transport *t);

@@ -105,7 +105,11 @@ main(int argc, char **argv)
 	struct transport_event ev;
 	const char *khfile = NULL, *name = NULL, *ask = NULL;
 	const char *user = NULL, *password = NULL, *methods = NULL;
-	int authed = 0;
+	const char *command = NULL;
+	int authed = 0, exit_status = -1, closed = 0, stdin_done = 0;
+	uint32_t chan = 0;
+	size_t in_off = 0, in_len = 0;
+	static unsigned char inbuf[65536];
 	const char *names[1];
 	unsigned char rbuf[65536], junk[16384];
 	const unsigned char *out;
@@ -118,7 +122,7 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.strict = TRANSPORT_HOSTKEY_STRICT_YES;
-	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:u:P:M:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:u:P:M:x:")) != -1) {
 		switch (opt) {
 		case 'k': p.kex_algorithms = optarg; break;
 		case 'H': p.hostkey_algorithms = optarg; break;
@@ -130,6 +134,7 @@ main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'P': password = optarg; break;
 		case 'M': methods = optarg; break;
+		case 'x': command = optarg; break;
 		case 'R': p.rekey_bytes = strtoull(optarg, NULL, 10); break;
 		case 'S': stream = strtoull(optarg, NULL, 10); break;
 		case 't': timeout_ms = atoi(optarg); break;
@@ -202,6 +207,53 @@ main(int argc, char **argv)
 				break;
 			case TRANSPORT_EV_AUTHENTICATED:
 				authed = 1;
+				if (command == NULL) {
+					ready = 1;
+					break;
+				}
+				if ((r = channel_open_session(t, &chan)) != ERR_OK) {
+					fprintf(stderr, "kex_probe: open: %s\n",
+					    err_str(r));
+					goto done;
+				}
+				break;
+			case TRANSPORT_EV_CHANNEL_OPEN:
+				if ((r = channel_request_exec(t, chan, command)) !=
+				    ERR_OK)
+					goto done;
+				break;
+			case TRANSPORT_EV_CHANNEL_OPEN_FAILED:
+				fprintf(stderr, "kex_probe: channel refused: %s\n",
+				    ev.line);
+				goto done;
+			case TRANSPORT_EV_CHANNEL_DATA:
+			case TRANSPORT_EV_CHANNEL_EXT_DATA:
+				/* write it all out, then give the window back */
+				{
+					size_t w = 0;
+					int ofd = ev.type == TRANSPORT_EV_CHANNEL_DATA ?
+					    1 : 2;
+
+					while (w < ev.packet_len) {
+						n = write(ofd, ev.packet + w,
+						    ev.packet_len - w);
+						if (n <= 0)
+							break;
+						w += (size_t)n;
+					}
+					(void)channel_consumed(t, chan, ev.packet_len);
+				}
+				break;
+			case TRANSPORT_EV_CHANNEL_EXIT_STATUS:
+				exit_status = ev.code;
+				break;
+			case TRANSPORT_EV_CHANNEL_EXIT_SIGNAL:
+				fprintf(stderr, "kex_probe: killed by signal %s\n",
+				    ev.line);
+				exit_status = 255;
+				break;
+			case TRANSPORT_EV_CHANNEL_CLOSED:
+				closed = 1;
 				ready = 1;
 				break;
 			case TRANSPORT_EV_REKEYED:
@@ -220,6 +272,26 @@ main(int argc, char **argv)
 				goto done;
 			default:
 				break;
+			}
+		}
+		if (command != NULL && authed && !closed && !stdin_done &&
+		    channel_writable(t, chan) > 0) {
+			size_t w = 0;
+
+			if (in_len == 0) {
+				n = read(0, inbuf, sizeof(inbuf));
+				if (n <= 0) {
+					stdin_done = 1;
+					(void)channel_eof(t, chan);
+				} else {
+					in_off = 0;
+					in_len = (size_t)n;
+				}
+			}
+			if (in_len > 0 && channel_write(t, chan, inbuf + in_off,
+			    in_len, &w) == ERR_OK) {
+				in_off += w;
+				in_len -= w;
 			}
 		}
 		if (ready && sent < stream) {
@@ -285,6 +357,7 @@ main(int argc, char **argv)
 		}
 		(void)transport_tick(t, now_ms());
 	}
+	if (command == NULL)
 	printf("kex %s\nhostkey %s\ncipher %s %s\nmac %s %s\nstrict %d\n",
 	    transport_negotiated(t, "kex"), transport_negotiated(t, "hostkey"),
 	    transport_negotiated(t, "cipher_ctos"),
@@ -297,8 +370,10 @@ main(int argc, char **argv)
 	if (stream > 0)
 		printf("streamed %llu rekeys %llu\n", (unsigned long long)sent,
 		    (unsigned long long)kexes);
-	if (authed)
+	if (authed && command == NULL)
 		printf("authenticated as %s\n", user);
+	if (command != NULL)
+		status = exit_status < 0 ? 255 : exit_status;
  done:
 	transport_free(t);
 	known_hosts_free(kh);

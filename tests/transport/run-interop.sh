@@ -196,6 +196,24 @@ if [ "$(id -u)" -eq 0 ]; then
 	out=$("$probe" -u "$testuser" -P "not-$pw" -f "$work/sshd.known_hosts" \
 	    -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
 	if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "Permission denied (.*password"; then ok; else bad "wrong password: $out"; fi
+	# a session channel: stdout and stderr apart, the exit status
+	run_cmd() {
+		"$probe" -t 60000 -u "$testuser" -P "$pw" -f "$work/sshd.known_hosts" \
+		    -n "[127.0.0.1]:$sshd_port" "$@" 127.0.0.1 "$sshd_port"
+	}
+	for code in 0 1 42; do
+		run_cmd -x "echo out; echo err >&2; exit $code" </dev/null \
+		    >"$work/out" 2>"$work/err"
+		rc=$?
+		if [ $rc -eq $code ] && [ "$(cat "$work/out")" = out ] &&
+		    [ "$(cat "$work/err")" = err ]; then ok; else
+			bad "exec exit $code: rc=$rc out=$(cat "$work/out") err=$(cat "$work/err")"; fi
+	done
+	# 16 MiB through cat and back, re-keying every MiB on the way
+	head -c 16777216 /dev/urandom > "$work/blob"
+	want=$(sha256sum < "$work/blob")
+	got=$(run_cmd -R 1048576 -x cat < "$work/blob" 2>"$work/err" | sha256sum)
+	if [ "$want" = "$got" ]; then ok; else bad "16 MiB echo through cat differs: $(cat "$work/err")"; fi
 	out=$("$probe" -u "$testuser" -M publickey -f "$work/sshd.known_hosts" \
 	    -n "[127.0.0.1]:$sshd_port" 127.0.0.1 "$sshd_port" 2>&1)
 	if [ $? -ne 0 ] && printf '%s' "$out" | grep -q "Permission denied"; then ok; else bad "no usable method: $out"; fi
