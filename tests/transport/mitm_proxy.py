@@ -13,12 +13,11 @@ k-th PLAN of the comma-separated --plan list (the last one repeats):
   flip:O:B     forward until the server's NEWKEYS (message 21), then
                flip bit B (0 = least significant) of the O-th server byte
                after it, i.e. of the first encrypted packets
-  ignore-first insert an IGNORE packet into the server's plaintext stream
-               before its first binary packet (its KEXINIT): the
-               sequence numbers of the two sides then disagree, which is
-               what the Terrapin attack builds on
-  ignore-second insert an IGNORE packet after the server's first binary
-               packet (between its KEXINIT and its key exchange reply)
+  ignore:N     insert an IGNORE packet into the server's plaintext stream
+               after its N-th binary packet: 0 before its KEXINIT, 1
+               between KEXINIT and the key exchange reply, 2 between the
+               reply and NEWKEYS.  The sequence numbers of the two sides
+               then disagree, which is what the Terrapin attack builds on
   cookie:B     flip bit B of the first byte of the server's KEXINIT cookie:
                plaintext, but covered by the exchange hash the server
                signs
@@ -82,6 +81,9 @@ class ServerStream:
         self.tag_len_hint = tag_len_hint
         kind = plan.split(":")[0]
         self.flip_at = None
+        self.ignore_after = None
+        if kind == "ignore":
+            self.ignore_after = int(plan.split(":")[1])
         if kind == "flip":
             _k, off, bit = plan.split(":")
             self.flip_at = (int(off), int(bit))
@@ -119,14 +121,11 @@ class ServerStream:
                 b[6] ^= 1 << int(self.plan.split(":")[1])
                 pkt = bytes(b)
                 self.flipped = True
-            if self.plan == "ignore-first" and self.packets == 0:
+            if self.ignore_after == self.packets:
                 out += ignore_packet()
                 self.inserted = True
             out += pkt
             self.packets += 1
-            if self.plan == "ignore-second" and self.packets == 1:
-                out += ignore_packet()
-                self.inserted = True
             if len(pkt) > 5 and pkt[5] == MSG_NEWKEYS:
                 self.saw_newkeys = True
                 self.state = "encrypted"
@@ -222,7 +221,9 @@ def main():
     plans = a.plan.split(",")
     for p in plans:
         parts = p.split(":")
-        if not (p in ("pass", "ignore-first", "ignore-second") or
+        if not (p == "pass" or
+                (parts[0] == "ignore" and len(parts) == 2 and
+                 parts[1].isdigit()) or
                 (parts[0] == "cookie" and len(parts) == 2 and
                  parts[1] in list("01234567")) or
                 (parts[0] == "flip" and len(parts) == 3 and

@@ -510,22 +510,24 @@ aes128-ctr hmac-sha2-256-etm@openssh.com 32"
 	fi
 
 	# Terrapin: an IGNORE injected into the server's plaintext stream
-	# (before its KEXINIT, or between it and the reply) shifts the
-	# sequence numbers; strict kex must refuse it.  A flipped bit in the
-	# server's KEXINIT must break the signature over the exchange hash.
+	# (before its KEXINIT, between it and the reply, between the reply
+	# and NEWKEYS) shifts the sequence numbers; strict kex must refuse
+	# it.  A flipped bit in the server's KEXINIT must break the signature
+	# over the exchange hash.
 	out=$work/terrapin
 	if start_bg "$out.proxy" "$python" "$here/mitm_proxy.py" \
 	    --target-port "$SSHD_PORT" \
-	    --plan pass,ignore-first,ignore-second,cookie:0,cookie:7 \
-	    --count 5 --idle 30; then
+	    --plan pass,ignore:0,ignore:1,ignore:2,cookie:0,cookie:7 \
+	    --count 6 --idle 30; then
 		tport=$BG_PORT tpid=$BG_PID
 		mitm_probe "$out" "$tport" chacha20-poly1305@openssh.com hmac-sha2-256
 		if [ "$RC" -eq 0 ] && grep -q '^strict 1$' "$out.stdout"; then ok; else
 			bad "terrapin control: strict kex not in force through the proxy: $(tail -n 1 "$out.stderr")"
 		fi
-		for plan in ignore-first ignore-second; do
+		for k in 0 1 2; do
 			mitm_probe "$out" "$tport" chacha20-poly1305@openssh.com hmac-sha2-256
-			check_failure "terrapin $plan" "$out" 'strict KEX violation' && ok
+			check_failure "terrapin: IGNORE after the server's packet $k" \
+			    "$out" 'strict KEX violation' && ok
 		done
 		for b in 0 7; do
 			mitm_probe "$out" "$tport" chacha20-poly1305@openssh.com hmac-sha2-256
@@ -533,11 +535,22 @@ aes128-ctr hmac-sha2-256-etm@openssh.com 32"
 		done
 		sleep 0.2
 		n=$(grep -c 'inserted=yes' "$out.proxy")
-		if [ "$n" -eq 2 ]; then ok; else bad "terrapin: the proxy inserted $n IGNOREs, not 2"; fi
+		if [ "$n" -eq 3 ]; then ok; else bad "terrapin: the proxy inserted $n IGNOREs, not 3"; fi
 		stop_bg "$tpid"
 	else
 		bad "terrapin: proxy did not start"
 	fi
+
+	# the real server's key marked @revoked is refused, naming the line
+	kh=$work/revoked.known_hosts
+	{
+		echo "# line 1"
+		echo "@revoked [127.0.0.1]:$SSHD_PORT $(cut -d' ' -f2,3 "$SSHD_KNOWN_HOSTS" | head -n 1)"
+		cat "$SSHD_KNOWN_HOSTS"
+	} > "$kh"
+	run_probe "$work/revoked" 20 "" -t 8000 -H ssh-ed25519 -f "$kh" \
+	    -n "[127.0.0.1]:$SSHD_PORT" 127.0.0.1 "$SSHD_PORT"
+	check_failure "@revoked host key" "$work/revoked" "revoked.*$kh:2" && ok
 fi
 
 [ $asan -eq 1 ] && note "(the probe runs under AddressSanitizer)"
