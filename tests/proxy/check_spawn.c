@@ -632,14 +632,12 @@ START_TEST(test_signals_reset_in_child)
 	    "status %d", st);
 	proxy_child_free(c);
 
-	/* A writer whose reader has gone dies of SIGPIPE too. */
-	c = spawn_or_fail("exec yes", PROXY_STDIO_DEVNULL, PROXY_STDIO_SOCKET,
-	    PROXY_STDIO_INHERIT, -1, 0);
-	close(proxy_child_take_socket(c));
-	ck_assert_int_eq(proxy_child_wait(c, QUICK_MS, &st), ERR_OK);
-	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE,
-	    "status %d", st);
-	proxy_child_free(c);
+	/* (A "writer whose reader has gone dies of SIGPIPE" check with
+	 * `yes` on the socket was removed: about one run in ten, under load,
+	 * the writer saw its write fail without the signal, which the kernel
+	 * does when the reader's end goes away with unread data
+	 * (ECONNRESET).  The disposition itself is checked above with a
+	 * SIGPIPE the shell sends itself.) */
 
 	/* Our blocked SIGTERM is not blocked in the child. */
 	c = spawn_or_fail("kill -TERM $$; exit 0", PROXY_STDIO_DEVNULL,
