@@ -527,7 +527,8 @@ buf_get_bignum_bytes_direct(struct buf *b, const unsigned char **valp,
 	 * RFC 4251 section 5 defines the encoding as minimal */
 	if (len > 0 && (p[0] & 0x80) != 0)
 		return ERR_INVALID_FORMAT;
-	if (len > 1 && p[0] == 0 && (p[1] & 0x80) == 0)
+	/* zero is the empty string; a leading zero only before a top bit */
+	if (len > 0 && p[0] == 0 && (len == 1 || (p[1] & 0x80) == 0))
 		return ERR_INVALID_FORMAT;
 	if ((r = buf_consume(b, 4 + len)) != ERR_OK)
 		return r;

@@ -107,7 +107,7 @@ tr_fail(struct transport *t, int code, int reason_code, const char *fmt, ...)
 	va_list ap;
 
 	if (t->conn == TR_CONN_DEAD)
-		return code;
+		return err_is_fatal(code) ? code : ERR_PROTOCOL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -122,7 +122,9 @@ tr_fail(struct transport *t, int code, int reason_code, const char *fmt, ...)
 	}
 	t->conn = TR_CONN_DEAD;
 	push_disconnected(t, code, msg);
-	return code;
+	/* the transport is dead: the caller must see a fatal code whatever
+	 * the cause (the event keeps the specific one) */
+	return err_is_fatal(code) ? code : ERR_PROTOCOL;
 }
 
 void
@@ -274,7 +276,8 @@ read_version(struct transport *t)
 		len = buf_len(t->in);
 		nl = memchr(p, '\n', len);
 		if (nl == NULL) {
-			if (len > TR_BANNER_MAX_LINE)
+			/* a line may end in CR LF: its CR is still pending */
+			if (len > TR_BANNER_MAX_LINE + 1)
 				return tr_fail(t, ERR_PROTOCOL,
 				    SSH_DISCONNECT_PROTOCOL_ERROR,
 				    "banner line from the server too long");
