@@ -340,6 +340,8 @@ buf_consume_end(struct buf *b, size_t len)
 {
 	if (len > buf_len(b))
 		return ERR_BUFFER_SHORT;
+	if (len == 0)
+		return ERR_OK;
 	if (b->secret)
 		mem_wipe(b->data + b->len - len, len);
 	b->len -= len;

@@ -20,15 +20,32 @@ struct userkey;
  * ERR_OK: *kp holds the key (caller frees with userkey_free()).
  * ERR_PASSPHRASE_NEEDED: the file is encrypted and passphrase is NULL or
  * empty; ERR_PASSPHRASE_WRONG: it did not decrypt (the check bytes did
- * not match); ERR_KEY_TYPE_UNKNOWN; ERR_INVALID_FORMAT.
- * Supported: ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa.
+ * not match, the GCM tag did not verify, OpenSSL could not decrypt a
+ * PKCS#8 or PEM file with it); ERR_KEY_TYPE_UNKNOWN (also for a cipher
+ * or KDF we do not implement); ERR_KEY_INVALID for a key whose public
+ * part hostkey_from_blob() refuses (RSA under 1024 bits, a point off the
+ * curve) or whose private part does not match it; ERR_INVALID_FORMAT;
+ * ERR_NOMEM.  *kp is NULL on every error.
+ * Supported: ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa.  OpenSSH
+ * files may use the ciphers none, aes128/192/256-ctr, aes128/192/256-cbc
+ * and aes128/256-gcm@openssh.com with the bcrypt KDF; the KDF's round
+ * count is not bounded, as OpenSSH does not bound it.  Files starting
+ * "-----BEGIN OPENSSH PRIVATE KEY-----" are OpenSSH's format; anything
+ * else with a "-----BEGIN " line goes to OpenSSL's PEM decoders
+ * (PKCS#8, encrypted PKCS#8, "RSA PRIVATE KEY", "EC PRIVATE KEY"), which
+ * never prompt.  PEM files carry no comment: userkey_comment() is "".
  */
 int userkey_parse_private(const unsigned char *data, size_t len,
     const char *passphrase, struct userkey **kp);
 
 /* Parses "type base64 [comment]" (a .pub file or an authorized_keys
  * line without options), also for certificates (*-cert-v01@openssh.com).
- * The key has no private part. */
+ * The key has no private part.  The line ends at len or its first line
+ * break; the type named on the line must be the blob's.  A certificate
+ * is checked for shape and its key as a public key, not its CA
+ * signature or constraints (the server judges those).  ERR_OK (caller
+ * frees *kp with userkey_free()), ERR_KEY_TYPE_UNKNOWN, ERR_KEY_INVALID,
+ * ERR_INVALID_FORMAT, ERR_NOMEM. */
 int userkey_parse_public(const char *line, size_t len, struct userkey **kp);
 
 void userkey_free(struct userkey *k);
@@ -44,9 +61,16 @@ int userkey_is_certificate(const struct userkey *k);
  * while k lives. */
 void userkey_public_blob(const struct userkey *k, const unsigned char **blobp,
     size_t *lenp);
+/* The plain public key blob: for a certificate the blob of the key it
+ * certifies (what hostkey_from_blob() takes and what fingerprints hash),
+ * otherwise the same as userkey_public_blob().  Valid while k lives. */
+void userkey_plain_blob(const struct userkey *k, const unsigned char **blobp,
+    size_t *lenp);
 /* The comment stored in the private key or .pub file ("" if none). */
 const char *userkey_comment(const struct userkey *k);
-/* "SHA256:..." as ssh-keygen -l prints it; caller frees. */
+/* "SHA256:..." as ssh-keygen -l prints it (for a certificate, of the key
+ * it certifies, as ssh-keygen does); caller frees; NULL when out of
+ * memory. */
 char *userkey_fingerprint(const struct userkey *k);
 
 /*
@@ -54,7 +78,8 @@ char *userkey_fingerprint(const struct userkey *k);
  * blob (string alg, string sig) to out.  alg is the signature algorithm:
  * "ssh-ed25519", "ecdsa-sha2-nistp256", ..., and for RSA keys
  * "rsa-sha2-256", "rsa-sha2-512" or "ssh-rsa".  ERR_INVALID_ARGUMENT when
- * alg does not fit the key or the key has no private part.
+ * alg does not fit the key or the key has no private part.  On error out
+ * is unchanged (ERR_NOMEM, ERR_INTERNAL, or the append's error).
  */
 int userkey_sign(const struct userkey *k, const char *alg,
     const unsigned char *data, size_t datalen, struct buf *out);
