@@ -262,6 +262,8 @@ struct cfg_values {
 	char *known_hosts_command;
 	int required_rsa_size, enable_escape_commandline;
 
+	/* argv index of the first word of the remote command (argc if none) */
+	size_t command_index;
 	/* Where each keyword's value came from (first setter wins). */
 	struct cfg_origin origin[K_COUNT];
 	/* Names of the files that contributed, for origins. */

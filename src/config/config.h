@@ -104,6 +104,10 @@ int config_resolve(struct config_cache *cache, const struct config_host *host,
 
 void config_result_free(struct config_result *r);
 
+/* The index in the request's argv of the first word of the remote
+ * command (argc when there is none), as ssh splits its command line. */
+size_t config_result_command_index(const struct config_result *r);
+
 /* Appends to out exactly what `ssh -G` prints for r. */
 int config_print_ssh_g(const struct config_result *r, struct buf *out);
 /* Appends the `ssh -G` lines, each followed by where its value came from:

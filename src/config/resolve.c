@@ -2468,6 +2468,12 @@ values_free(struct cfg_values *v)
 	free(v->files);
 }
 
+size_t
+config_result_command_index(const struct config_result *res)
+{
+	return res->v.command_index;
+}
+
 void
 config_result_free(struct config_result *res)
 {
@@ -3517,6 +3523,7 @@ config_resolve(struct config_cache *cache, const struct config_host *env,
 			goto out;
 	}
 	c.have_command = i < req->argc;
+	r.v->command_index = i;
 	/* ssh checks this before reading any file: only -s or a command-line
 	 * -o SessionType can have asked for a subsystem by now */
 	if (!c.have_command && r.v->session_type == 1) {
