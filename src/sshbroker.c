@@ -16,6 +16,9 @@ static const struct {
 	{ "resolve", cmd_resolve,
 	  "resolve [--explain] [--format ssh|yaml] [-F file] [-o opt=value]... "
 	  "[-p port] [-l user] [-J jumps] destination" },
+	{ "exec", cmd_exec,
+	  "exec --direct [-F file] [-o opt=value]... [-p port] [-l user] "
+	  "destination [command...]" },
 	{ "ping", cmd_ping,
 	  "ping [-F file] [-o opt=value]... [-p port] [-l user] destination" },
 };

@@ -9,6 +9,8 @@ struct config_host;
 
 /* `sshbroker resolve ...`: returns the process exit status. */
 int cmd_resolve(int argc, char **argv);
+/* `sshbroker exec --direct ...`: ssh without the daemon. */
+int cmd_exec(int argc, char **argv);
 /* `sshbroker ping ...`: key exchange and host key check only. */
 int cmd_ping(int argc, char **argv);
 

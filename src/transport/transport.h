@@ -197,7 +197,8 @@ int channel_write(struct transport *t, uint32_t id,
     const unsigned char *data, size_t len, size_t *writtenp);
 /* Bytes channel_write() would take now. */
 size_t channel_writable(struct transport *t, uint32_t id);
-/* The caller used len bytes of data received: our window reopens. */
+/* The caller used len bytes of data received: our window reopens.  A
+ * channel already closed is fine (ERR_OK). */
 int channel_consumed(struct transport *t, uint32_t id, size_t len);
 int channel_eof(struct transport *t, uint32_t id);
 int channel_close(struct transport *t, uint32_t id);
