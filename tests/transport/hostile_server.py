@@ -608,6 +608,92 @@ def _(rng, k):
                          packet(bytes([MSG_NEWKEYS]), rng))
 
 
+# -- the other key exchange methods' replies
+
+def _arctan_inv(x, one):
+    """arctan(1/x), scaled by one, from its alternating series."""
+    total = term = one // x
+    n, sign = 1, -1
+    while term:
+        term //= x * x
+        total += sign * (term // (2 * n + 1))
+        sign, n = -sign, n + 1
+    return total
+
+
+def _modp_2048():
+    """The 2048-bit MODP group's prime (RFC 3526 section 3), computed
+    from its definition 2^2048 - 2^1984 - 1 + 2^64 * ([2^1918 pi] +
+    124476) rather than copied."""
+    one = 1 << (1918 + 64)
+    pi = 16 * _arctan_inv(5, one) - 4 * _arctan_inv(239, one)
+    return (2 ** 2048 - 2 ** 1984 - 1 +
+            2 ** 64 * ((pi >> 64) + 124476))
+
+
+P2048 = _modp_2048()
+MSG_KEX_DH_GEX_GROUP = 31
+MSG_KEX_DH_GEX_REPLY = 33
+
+
+def dh_reply(rng, f, msg=MSG_KEX_ECDH_REPLY):
+    sig = string("ssh-ed25519") + string(
+        bytes(rng.getrandbits(8) for _ in range(64)))
+    return (bytes([msg]) + string(ed25519_blob(rng)) + mpint_from_int(f) +
+            string(sig))
+
+
+def _dh14(f_of):
+    def fn(rng, k):
+        kex = packet(kexinit_payload(
+            rng, kex="diffie-hellman-group14-sha256"), rng)
+        return Script().send(VERSION + kex + packet(dh_reply(rng, f_of(rng)), rng))
+    return fn
+
+
+scenario("dh14-f-one")(_dh14(lambda rng: 1))
+scenario("dh14-f-pminus1")(_dh14(lambda rng: P2048 - 1))
+scenario("dh14-f-p")(_dh14(lambda rng: P2048))
+scenario("dh14-bad-sig")(_dh14(lambda rng: pow(2, rng.getrandbits(512), P2048)))
+
+
+def _gex(p, g, reply=True, trailer=b"", reply_msg=MSG_KEX_DH_GEX_REPLY):
+    def fn(rng, k):
+        kex = packet(kexinit_payload(
+            rng, kex="diffie-hellman-group-exchange-sha256"), rng)
+        group = bytes([MSG_KEX_DH_GEX_GROUP]) + mpint_from_int(p) + \
+            mpint_from_int(g) + trailer
+        out = VERSION + kex + packet(group, rng)
+        if reply:
+            f = pow(2, rng.getrandbits(512), P2048)
+            out += packet(dh_reply(rng, f, reply_msg), rng)
+        return Script().send(out)
+    return fn
+
+
+scenario("gex-group-1024")(_gex((P2048 >> 1024) | 1, 2))
+scenario("gex-group-9000")(_gex((1 << 8999) | 1, 2))
+scenario("gex-group-even")(_gex(P2048 + 1, 2))
+scenario("gex-group-g1")(_gex(P2048, 1))
+scenario("gex-group-gpminus1")(_gex(P2048, P2048 - 1))
+scenario("gex-group-trailing")(_gex(P2048, 2, trailer=b"\0"))
+scenario("gex-bad-sig")(_gex(P2048, 2))
+scenario("gex-reply-as-group")(_gex(P2048, 2, reply_msg=MSG_KEX_DH_GEX_GROUP))
+
+
+def _ecdh(pub):
+    def fn(rng, k):
+        kex = packet(kexinit_payload(rng, kex="ecdh-sha2-nistp256"), rng)
+        return Script().send(VERSION + kex + packet(ecdh_reply(rng, pub=pub), rng))
+    return fn
+
+
+# (x, y) = (1, 1) is not on any of the NIST curves
+scenario("ecdh-pub-offcurve")(_ecdh(b"\x04" + (1).to_bytes(32, "big") * 2))
+scenario("ecdh-pub-compressed")(_ecdh(b"\x02" + (1).to_bytes(32, "big")))
+scenario("ecdh-pub-empty")(_ecdh(b""))
+
+
 # -- messages out of their phase
 
 def _early(payload, after_kexinit=False):

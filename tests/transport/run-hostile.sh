@@ -331,6 +331,23 @@ hostile reply-truncated       'malformed key exchange reply'
 hostile reply-before-kexinit  'unexpected key exchange message 31'
 hostile newkeys-early         'unexpected key exchange message 21'
 
+# ------------------------------- the other methods' replies and groups
+hostile dh14-f-one          'bad server public value'
+hostile dh14-f-pminus1      'bad server public value'
+hostile dh14-f-p            'bad server public value'
+hostile dh14-bad-sig        'incorrect signature'
+hostile gex-group-1024      'unacceptable DH group'
+hostile gex-group-9000      'unacceptable DH group'
+hostile gex-group-even      'unacceptable DH group'
+hostile gex-group-g1        'unacceptable DH group'
+hostile gex-group-gpminus1  'unacceptable DH group'
+hostile gex-group-trailing  'malformed DH group exchange group'
+hostile gex-bad-sig         'incorrect signature'
+hostile gex-reply-as-group  'unexpected key exchange message 31'
+hostile ecdh-pub-offcurve   'bad server public value'
+hostile ecdh-pub-compressed 'bad server public value'
+hostile ecdh-pub-empty      'bad server public value'
+
 # ---------------------------------------------- messages out of phase
 hostile service-accept-early           'unexpected message 6 '
 hostile service-accept-after-kexinit   'unexpected message 6 '
