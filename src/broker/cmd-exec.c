@@ -25,10 +25,24 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "transport/agent.h"
 #include "transport/transport.h"
+#include "transport/userkey.h"
 
 #define PROMPT_MAX 1024
+#define KEY_FILE_MAX (1024u * 1024)
+
+/* A key offered to the server, and where its signature comes from. */
+struct key_source {
+	unsigned char *blob;
+	size_t len;
+	int from_agent;
+	char *path;             /* file keys */
+	struct userkey *key;    /* loaded (NULL while encrypted) */
+};
 
 struct exec_state {
 	struct direct *d;
@@ -37,6 +51,8 @@ struct exec_state {
 	int opened, closed, exit_status, stdin_done;
 	struct agent *agent;
 	int agent_fd;
+	struct key_source *keys;
+	size_t n_keys;
 	/* stdin bytes read but not yet taken by the channel */
 	unsigned char in[32768];
 	size_t in_off, in_len;
@@ -140,30 +156,176 @@ agent_roundtrip(struct exec_state *s, struct agent_reply *rep)
 	}
 }
 
-/* Offers the agent's keys, as ssh does before its key files. */
+static int
+add_source(struct exec_state *s, const unsigned char *blob, size_t len,
+    int from_agent, const char *path, struct userkey *key)
+{
+	struct key_source *n;
+	struct buf *v;
+	char *type = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->n_keys; i++) {
+		if (s->keys[i].len == len && memcmp(s->keys[i].blob, blob, len) == 0)
+			return ERR_OK;  /* offered once, as ssh does */
+	}
+	if ((v = buf_new_view(blob, len)) == NULL)
+		return ERR_NOMEM;
+	r = buf_get_cstring(v, &type, NULL);
+	buf_free(v);
+	if (r != ERR_OK)
+		return r;
+	if ((n = realloc(s->keys, (s->n_keys + 1) * sizeof(*n))) == NULL) {
+		free(type);
+		return ERR_NOMEM;
+	}
+	s->keys = n;
+	n += s->n_keys;
+	memset(n, 0, sizeof(*n));
+	if ((n->blob = malloc(len)) == NULL ||
+	    (path != NULL && (n->path = strdup(path)) == NULL)) {
+		free(n->blob);
+		free(type);
+		return ERR_NOMEM;
+	}
+	memcpy(n->blob, blob, len);
+	n->len = len;
+	n->from_agent = from_agent;
+	n->key = key;
+	s->n_keys++;
+	r = transport_auth_add_key(s->d->t, blob, len, type);
+	free(type);
+	return r;
+}
+
+/* Reads a whole small file; caller frees. */
+static unsigned char *
+slurp(const char *path, size_t *lenp, struct stat *st)
+{
+	unsigned char *data;
+	ssize_t n;
+	int fd;
+
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, st) == -1 || st->st_size > (off_t)KEY_FILE_MAX ||
+	    (data = malloc((size_t)st->st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, data, (size_t)st->st_size);
+	close(fd);
+	if (n < 0) {
+		free(data);
+		return NULL;
+	}
+	*lenp = (size_t)n;
+	return data;
+}
+
+/* "~/" from the password database, as ssh expands IdentityFile. */
+static char *
+expand_home(const struct exec_state *s, const char *path)
+{
+	const char *home = s->d->host.home_dir;
+	char *out;
+	size_t n;
+
+	if (strncmp(path, "~/", 2) != 0)
+		return strdup(path);
+	n = strlen(home) + strlen(path);
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	snprintf(out, n + 1, "%s/%s", home, path + 2);
+	return out;
+}
+
+/*
+ * One IdentityFile: refused when others can read it, as OpenSSH refuses
+ * it (sshkey_perm_ok); an encrypted key is offered from its .pub file and
+ * decrypted only if the server accepts it.
+ */
 static void
-agent_setup(struct exec_state *s)
+load_key_file(struct exec_state *s, const char *cfgpath)
+{
+	struct userkey *k = NULL;
+	struct stat st;
+	unsigned char *data, *pub = NULL;
+	const unsigned char *blob;
+	size_t len, publen, bloblen;
+	char *path = expand_home(s, cfgpath), *pubpath = NULL;
+	int r;
+
+	if (path == NULL || (data = slurp(path, &len, &st)) == NULL) {
+		free(path);
+		return;
+	}
+	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
+		fprintf(stderr, "WARNING: UNPROTECTED PRIVATE KEY FILE! "
+		    "Permissions 0%o for '%s' are too open; this private key "
+		    "will be ignored.\n", (unsigned int)(st.st_mode & 0777), path);
+		goto out;
+	}
+	r = userkey_parse_private(data, len, NULL, &k);
+	if (r == ERR_PASSPHRASE_NEEDED) {
+		/* the public half, to offer before asking for anything */
+		if (asprintf(&pubpath, "%s.pub", path) < 0)
+			goto out;
+		if ((pub = slurp(pubpath, &publen, &st)) != NULL &&
+		    userkey_parse_public((const char *)pub, publen, &k) == ERR_OK) {
+			userkey_public_blob(k, &blob, &bloblen);
+			(void)add_source(s, blob, bloblen, 0, path, NULL);
+		}
+		userkey_free(k);
+		k = NULL;
+		goto out;
+	}
+	if (r != ERR_OK) {
+		fprintf(stderr, "Load key \"%s\": %s\n", path, err_str(r));
+		goto out;
+	}
+	userkey_public_blob(k, &blob, &bloblen);
+	if (add_source(s, blob, bloblen, 0, path, k) == ERR_OK)
+		k = NULL;
+ out:
+	userkey_free(k);
+	if (data != NULL)
+		mem_freezero(data, len);
+	free(pub);
+	free(pubpath);
+	free(path);
+}
+
+/* Keys in the agent, then IdentityFile keys, as ssh offers them; with
+ * IdentitiesOnly only agent keys that match an IdentityFile. */
+static void
+keys_setup(struct exec_state *s)
 {
 	struct sockaddr_un sun;
 	struct agent_reply rep;
 	char *path = direct_cfg(s->d, "identityagent");
+	char *only = direct_cfg(s->d, "identitiesonly");
 	const char *sock = NULL;
-	size_t i;
+	size_t i, n_files;
+	char *f;
+	int identities_only = only != NULL && strcmp(only, "yes") == 0;
 
 	s->agent_fd = -1;
 	if (path != NULL && strcmp(path, "none") == 0)
-		goto out;
+		goto files;
 	if (path != NULL && strcmp(path, "SSH_AUTH_SOCK") != 0)
 		sock = path;
 	else
 		sock = getenv("SSH_AUTH_SOCK");
 	if (sock == NULL || strlen(sock) >= sizeof(sun.sun_path))
-		goto out;
+		goto files;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock, strlen(sock));
 	if ((s->agent_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		goto out;
+		goto files;
 	if (connect(s->agent_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    (s->agent = agent_new()) == NULL ||
 	    agent_request_identities(s->agent) != ERR_OK ||
@@ -173,67 +335,97 @@ agent_setup(struct exec_state *s)
 		s->agent_fd = -1;
 		agent_free(s->agent);
 		s->agent = NULL;
-		goto out;
+		goto files;
 	}
-	for (i = 0; i < rep.n_identities; i++) {
-		struct buf *v = buf_new_view(rep.identities[i].blob,
-		    rep.identities[i].blob_len);
-		char *type = NULL;
-
-		if (v != NULL && buf_get_cstring(v, &type, NULL) == ERR_OK)
-			(void)transport_auth_add_key(s->d->t,
-			    rep.identities[i].blob, rep.identities[i].blob_len,
-			    type);
-		free(type);
-		buf_free(v);
+	if (!identities_only) {
+		for (i = 0; i < rep.n_identities; i++)
+			(void)add_source(s, rep.identities[i].blob,
+			    rep.identities[i].blob_len, 1, NULL, NULL);
 	}
- out:
+ files:
+	for (n_files = 0; n_files < 100; n_files++) {
+		if ((f = config_result_get_dup(s->d->res, "identityfile",
+		    n_files)) == NULL)
+			break;
+		load_key_file(s, f);
+		free(f);
+	}
 	free(path);
+	free(only);
 }
 
 static int
-sign_with_agent(struct exec_state *s, const struct transport_event *ev)
+sign_key(struct exec_state *s, const struct transport_event *ev)
 {
+	struct key_source *k;
 	struct agent_reply rep;
+	struct buf *sig = NULL;
+	unsigned char *data = NULL;
+	size_t len;
 	uint32_t flags = 0;
-	size_t n = 0, i;
-	const unsigned char *blob = NULL;
-	size_t bloblen = 0;
+	char prompt[PROMPT_MAX], *pass;
+	int r, tries;
 
-	/* the key with this index is the agent's (we add no others yet) */
-	if (s->agent == NULL || agent_request_identities(s->agent) != ERR_OK ||
-	    agent_roundtrip(s, &rep) != ERR_OK ||
-	    rep.type != AGENT_REPLY_IDENTITIES)
+	if (ev->code < 0 || (size_t)ev->code >= s->n_keys)
 		return transport_auth_signature(s->d->t, NULL, 0);
-	n = rep.n_identities;
-	for (i = 0; i < n; i++) {
-		if (i == (size_t)ev->code) {
-			blob = rep.identities[i].blob;
-			bloblen = rep.identities[i].blob_len;
-		}
-	}
-	if (blob == NULL)
-		return transport_auth_signature(s->d->t, NULL, 0);
-	if (strcmp(ev->key_type, "rsa-sha2-256") == 0)
-		flags = AGENT_SIGN_RSA_SHA2_256;
-	else if (strcmp(ev->key_type, "rsa-sha2-512") == 0)
-		flags = AGENT_SIGN_RSA_SHA2_512;
-	{
-		unsigned char *copy = malloc(bloblen);
-		int r;
-
-		if (copy == NULL)
-			return ERR_NOMEM;
-		memcpy(copy, blob, bloblen);
-		r = agent_request_sign(s->agent, copy, bloblen, ev->packet,
-		    ev->packet_len, flags);
-		free(copy);
-		if (r != ERR_OK || agent_roundtrip(s, &rep) != ERR_OK ||
+	k = &s->keys[ev->code];
+	if (k->from_agent) {
+		if (strcmp(ev->key_type, "rsa-sha2-256") == 0)
+			flags = AGENT_SIGN_RSA_SHA2_256;
+		else if (strcmp(ev->key_type, "rsa-sha2-512") == 0)
+			flags = AGENT_SIGN_RSA_SHA2_512;
+		if (s->agent == NULL || agent_request_sign(s->agent, k->blob,
+		    k->len, ev->packet, ev->packet_len, flags) != ERR_OK ||
+		    agent_roundtrip(s, &rep) != ERR_OK ||
 		    rep.type != AGENT_REPLY_SIGNATURE)
 			return transport_auth_signature(s->d->t, NULL, 0);
+		return transport_auth_signature(s->d->t, rep.signature,
+		    rep.signature_len);
 	}
-	return transport_auth_signature(s->d->t, rep.signature,
-	    rep.signature_len);
+	if (k->key == NULL && k->path != NULL) {
+		struct stat st;
+
+		/* the server accepts this key: now its passphrase is worth
+		 * asking for */
+		if ((data = slurp(k->path, &len, &st)) == NULL)
+			return transport_auth_signature(s->d->t, NULL, 0);
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
+		    k->path);
+		for (tries = 0; tries < 3 && k->key == NULL && !s->d->batch;
+		    tries++) {
+			if ((pass = read_secret(prompt, 0)) == NULL)
+				break;
+			r = userkey_parse_private(data, len, pass, &k->key);
+			mem_freezero(pass, strlen(pass));
+			if (r != ERR_OK && r != ERR_PASSPHRASE_WRONG)
+				break;
+		}
+		mem_freezero(data, len);
+	}
+	if (k->key == NULL || (sig = buf_new(0)) == NULL)
+		return transport_auth_signature(s->d->t, NULL, 0);
+	r = userkey_sign(k->key, ev->key_type, ev->packet, ev->packet_len, sig);
+	if (r == ERR_OK)
+		r = transport_auth_signature(s->d->t, buf_ptr(sig), buf_len(sig));
+	else
+		r = transport_auth_signature(s->d->t, NULL, 0);
+	buf_free(sig);
+	return r;
+}
+
+static void
+keys_free(struct exec_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_keys; i++) {
+		free(s->keys[i].blob);
+		free(s->keys[i].path);
+		userkey_free(s->keys[i].key);
+	}
+	free(s->keys);
+	s->keys = NULL;
+	s->n_keys = 0;
 }
 
 static int
@@ -263,7 +455,7 @@ on_event(void *ctx, const struct transport_event *ev)
 
 	switch (ev->type) {
 	case TRANSPORT_EV_READY:
-		agent_setup(s);
+		keys_setup(s);
 		methods = direct_cfg(s->d, "preferredauthentications");
 		tries = direct_cfg(s->d, "numberofpasswordprompts");
 		r = transport_auth_start(t, s->d->user, methods,
@@ -275,7 +467,7 @@ on_event(void *ctx, const struct transport_event *ev)
 		fputs(ev->line, stderr);
 		return 0;
 	case TRANSPORT_EV_AUTH_SIGN:
-		return sign_with_agent(s, ev) == ERR_OK ? 0 : -1;
+		return sign_key(s, ev) == ERR_OK ? 0 : -1;
 	case TRANSPORT_EV_AUTH_PROMPT:
 		answer = s->d->batch ? NULL : read_secret(ev->line, ev->code);
 		r = transport_auth_answer(t, answer);
@@ -416,6 +608,7 @@ cmd_exec(int argc, char **argv)
 	if (s.agent_fd != -1)
 		close(s.agent_fd);
 	agent_free(s.agent);
+	keys_free(&s);
 	free(s.command);
 	direct_close(&d);
 	if (!s.closed || s.exit_status < 0)

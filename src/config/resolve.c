@@ -2742,6 +2742,8 @@ struct cmdline {
 	int have_command;
 };
 
+static char *tilde_expand(struct resolver *r, const char *path);
+
 /* Applies one -o value as process_config_line() does for "command-line". */
 static int
 apply_option(struct resolver *r, const char *text)
@@ -2954,6 +2956,23 @@ apply_flag(struct resolver *r, struct cmdline *c, char opt, const char *arg)
 	case '2':
 	case 'P':
 		return 0;
+	case 'i': {
+		/* ssh expands "~" and adds the file only if it exists */
+		struct stat st;
+		char *path = tilde_expand(r, arg);
+
+		if (path == NULL)
+			return -1;
+		if (stat(path, &st) == -1)
+			say_warning(r, "Warning: Identity file %s not accessible: "
+			    "%s.", path, strerror(errno));
+		else
+			(void)add_key_file(r, &v->identity_files, path, 1,
+			    MAX_IDENTITY_FILES, "identity");
+		free(path);
+		mark(r, K_IDENTITY_FILE);
+		return r->fatal ? -1 : 0;
+	}
 	case 'e':
 		if (arg[0] == '^' && arg[1] != '\0' && arg[2] == '\0' &&
 		    (unsigned char)arg[1] >= 64 && (unsigned char)arg[1] < 128)
@@ -2982,7 +3001,7 @@ apply_flag(struct resolver *r, struct cmdline *c, char opt, const char *arg)
 		mark(r, K_TUNNEL_DEVICE);
 		return 0;
 	default:
-		say_error(r, "sshbroker resolve: option -%c is not supported", opt);
+		say_error(r, "sshbroker: option -%c is not supported", opt);
 		fatal_error(r);
 		return -1;
 	}
