@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# `sshbroker exec --direct` against a real sshd started here, logging in
+# as an ordinary user made by the test (shell /bin/sh): stdio kept apart,
+# exit statuses, every way of authenticating (key files plain and
+# encrypted, the real ssh-agent, a password through SSH_ASKPASS), the
+# failures users meet (wrong key, key file others can read, a refused
+# user: exit 255 and ssh's message), a stream through cat, and git and
+# rsync using it as their ssh.  Needs root (sshd, useradd).
+set -u
+
+top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_srcdir=${top_srcdir:-$top_builddir}
+sb=${SSHBROKER:-$top_builddir/src/sshbroker}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); printf 'FAIL: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run-direct.sh: needs root (sshd and a test user); not run"
+	exit 77
+fi
+# shellcheck source=tests/transport/lib-sshd.sh
+. "$top_srcdir/tests/transport/lib-sshd.sh"
+
+work=$(mktemp -d /tmp/sb-direct.XXXXXX)
+agent_pid=
+cleanup() {
+	sshd_stop
+	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+user=sbtest
+id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
+home=$(getent passwd "$user" | cut -d: -f6)
+pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)x1
+echo "$user:$pw" | chpasswd
+
+mkdir -p "$work/keys"
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/plain" </dev/null
+ssh-keygen -q -t ecdsa -N 'secret-pp' -a 4 -f "$work/keys/enc" </dev/null
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$work/keys/agent" </dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/stranger" </dev/null
+mkdir -p "$home/.ssh"
+cat "$work/keys/plain.pub" "$work/keys/enc.pub" "$work/keys/agent.pub" \
+    > "$home/.ssh/authorized_keys"
+chown -R "$user" "$home/.ssh"
+chmod 700 "$home/.ssh"
+chmod 600 "$home/.ssh/authorized_keys"
+
+SSHD_EXTRA_CONFIG="PasswordAuthentication yes"
+sshd_start "$work/sshd" "ed25519" || { echo "0 passed, 1 failed"; exit 1; }
+
+cat > "$work/config" <<CFG
+Host target
+  HostName 127.0.0.1
+  Port $SSHD_PORT
+  User $user
+  UserKnownHostsFile $work/known_hosts
+  StrictHostKeyChecking yes
+  IdentitiesOnly yes
+  IdentityAgent none
+CFG
+cp "$SSHD_KNOWN_HOSTS" "$work/known_hosts"
+printf '#!/bin/sh\necho %s\n' "$pw" > "$work/askpass-pw"
+printf '#!/bin/sh\necho secret-pp\n' > "$work/askpass-pp"
+chmod +x "$work/askpass-pw" "$work/askpass-pp"
+
+run() {
+	"$sb" exec --direct -F "$work/config" -o BatchMode=yes "$@"
+}
+
+# stdio apart and exit statuses, with a plain key file
+for code in 0 1 42; do
+	run -i "$work/keys/plain" target "echo out; echo err >&2; exit $code" \
+	    </dev/null >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc -eq $code ] && [ "$(cat "$work/out")" = out ] &&
+	    [ "$(cat "$work/err")" = err ]; then ok; else
+		bad "exit $code: rc=$rc out=[$(cat "$work/out")] err=[$(cat "$work/err")]"; fi
+done
+# a signal ends the remote command: 255, as ssh
+run -i "$work/keys/plain" target 'kill -TERM $$' </dev/null >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 255 ]; then ok; else bad "remote signal: rc=$rc"; fi
+# stdin reaches the command; 8 MiB through cat intact
+head -c 8388608 /dev/urandom > "$work/blob"
+got=$(run -i "$work/keys/plain" target cat < "$work/blob" | sha256sum)
+if [ "$got" = "$(sha256sum < "$work/blob")" ]; then ok; else bad "8 MiB through cat differs"; fi
+# an encrypted key, its passphrase through SSH_ASKPASS
+out=$(SSH_ASKPASS=$work/askpass-pp SSH_ASKPASS_REQUIRE=force \
+    "$sb" exec --direct -F "$work/config" -i "$work/keys/enc" target echo enc </dev/null 2>&1)
+if [ "$out" = enc ]; then ok; else bad "encrypted key: $out"; fi
+# the real ssh-agent
+eval "$(ssh-agent -s -a "$work/agent.sock")" >/dev/null
+agent_pid=$SSH_AGENT_PID
+ssh-add -q "$work/keys/agent" 2>/dev/null
+out=$(run -o IdentityAgent="$work/agent.sock" -o IdentitiesOnly=no target echo agent </dev/null 2>&1)
+if [ "$out" = agent ]; then ok; else bad "agent: $out"; fi
+# a password through SSH_ASKPASS
+out=$(SSH_ASKPASS=$work/askpass-pw SSH_ASKPASS_REQUIRE=force \
+    "$sb" exec --direct -F "$work/config" -o PreferredAuthentications=password \
+    target echo pw </dev/null 2>&1)
+if [ "$out" = pw ]; then ok; else bad "password: $out"; fi
+# failures: a key the server does not know, a key file others can read
+out=$(run -i "$work/keys/stranger" -o PreferredAuthentications=publickey target true </dev/null 2>&1)
+rc=$?
+if [ $rc -eq 255 ] && printf '%s' "$out" | grep -q "Permission denied (publickey"; then ok; else bad "unknown key: rc=$rc $out"; fi
+chmod 644 "$work/keys/plain"
+out=$(run -i "$work/keys/plain" -o PreferredAuthentications=publickey target true </dev/null 2>&1)
+rc=$?
+chmod 600 "$work/keys/plain"
+if [ $rc -eq 255 ] && printf '%s' "$out" | grep -q "UNPROTECTED PRIVATE KEY FILE"; then ok; else bad "readable key file: rc=$rc $out"; fi
+# git and rsync with direct mode as their ssh
+cat > "$work/ssh-wrapper" <<WRAP
+#!/bin/sh
+exec "$sb" exec --direct -F "$work/config" -o BatchMode=yes -i "$work/keys/plain" "\$@"
+WRAP
+chmod +x "$work/ssh-wrapper"
+if command -v git >/dev/null 2>&1; then
+	repo=$home/repo.git
+	rm -rf "$repo"
+	su -s /bin/sh "$user" -c "git init -q --bare '$repo'" 2>/dev/null
+	mkdir -p "$work/src" && (cd "$work/src" && git init -q && git config user.email t@t &&
+	    git config user.name t && echo hello > f && git add f && git commit -qm one)
+	(cd "$work/src" && GIT_SSH_COMMAND="$work/ssh-wrapper" git push -q "target:$repo" HEAD:refs/heads/main) 2>"$work/git.err"
+	GIT_SSH_COMMAND="$work/ssh-wrapper" git clone -q -b main "target:$repo" "$work/clone" 2>>"$work/git.err"
+	if [ "$(cat "$work/clone/f" 2>/dev/null)" = hello ]; then ok; else bad "git clone: $(cat "$work/git.err")"; fi
+fi
+if command -v rsync >/dev/null 2>&1; then
+	mkdir -p "$work/tree/a/b" && echo one > "$work/tree/a/1" && echo two > "$work/tree/a/b/2"
+	chmod a+x "$work"; chmod -R a+rX "$work/tree"
+	rsync -a -e "$work/ssh-wrapper" "$work/tree/" "target:$home/tree/" 2>"$work/rsync.err" &&
+	    rsync -a -e "$work/ssh-wrapper" "target:$home/tree/" "$work/back/" 2>>"$work/rsync.err"
+	if diff -r "$work/tree" "$work/back" >/dev/null 2>&1; then ok; else bad "rsync round trip: $(cat "$work/rsync.err")"; fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
