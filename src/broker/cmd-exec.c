@@ -54,7 +54,7 @@ struct exec_state {
 	struct key_source *keys;
 	size_t n_keys;
 	/* stdin bytes read but not yet taken by the channel */
-	unsigned char in[32768];
+	unsigned char in[256 * 1024];
 	size_t in_off, in_len;
 };
 

@@ -2956,6 +2956,30 @@ apply_flag(struct resolver *r, struct cmdline *c, char opt, const char *arg)
 	case '2':
 	case 'P':
 		return 0;
+	case 'c':
+		/* ssh takes -c over any Ciphers line, validated the same way */
+		if (!cfg_alg_names_valid(CFG_ALG_CIPHER,
+		    *arg == '+' || *arg == '^' ? arg + 1 : arg)) {
+			say_error(r, "Unknown cipher type '%s'", arg);
+			fatal_error(r);
+			return -1;
+		}
+		free(v->ciphers);
+		if ((v->ciphers = xdup(r, arg)) == NULL)
+			return -1;
+		mark(r, K_CIPHERS);
+		return 0;
+	case 'm':
+		if (!cfg_alg_names_valid(CFG_ALG_MAC, arg)) {
+			say_error(r, "Unknown mac type '%s'", arg);
+			fatal_error(r);
+			return -1;
+		}
+		free(v->macs);
+		if ((v->macs = xdup(r, arg)) == NULL)
+			return -1;
+		mark(r, K_MACS);
+		return 0;
 	case 'i': {
 		/* ssh expands "~" and adds the file only if it exists */
 		struct stat st;

@@ -96,6 +96,8 @@ tr_channels_free(struct transport *t)
 	free(t->channels);
 	t->channels = NULL;
 	t->n_channels = 0;
+	buf_free(t->chan_scratch);
+	t->chan_scratch = NULL;
 }
 
 static int
@@ -247,14 +249,20 @@ channel_write(struct transport *t, uint32_t id, const unsigned char *data,
 			n = c->remote_max_packet;
 		if (n > c->remote_window)
 			n = c->remote_window;
-		if ((b = buf_new(0)) == NULL)
+		/* the hot path: one scratch buffer, no allocation per packet */
+		if (t->chan_scratch == NULL &&
+		    (t->chan_scratch = buf_new(CH_MAX_PACKET + 64)) == NULL)
 			return ERR_NOMEM;
+		b = t->chan_scratch;
+		buf_reset(b);
 		r = buf_put_u8(b, SSH_MSG_CHANNEL_DATA);
 		if (r == ERR_OK)
 			r = buf_put_u32(b, c->remote_id);
 		if (r == ERR_OK)
 			r = buf_put_string(b, data + done, n);
-		if ((r = send_buf(t, b, r)) != ERR_OK)
+		if (r == ERR_OK)
+			r = transport_send_packet(t, buf_ptr(b), buf_len(b));
+		if (r != ERR_OK)
 			break;
 		c->remote_window -= (uint32_t)n;
 		done += n;

@@ -221,6 +221,10 @@ struct transport {
 	struct tr_auth auth;
 	struct tr_channel **channels;
 	uint32_t n_channels;
+	struct buf *chan_scratch;       /* building DATA messages */
+
+	unsigned char rand_pool[4096];
+	size_t rand_avail;
 
 	uint64_t now_ms;
 };

@@ -130,10 +130,28 @@ tr_fail(struct transport *t, int code, int reason_code, const char *fmt, ...)
 void
 tr_random(struct transport *t, unsigned char *out, size_t len)
 {
-	if (t->random_fn != NULL)
+	size_t n;
+
+	if (t->random_fn != NULL) {
 		t->random_fn(t->random_ctx, out, len);
-	else
-		randombytes_buf(out, len);
+		return;
+	}
+	/* Every packet wants a few bytes of padding: drawing them from a
+	 * pool refilled in one call saves a getrandom() per packet.  The
+	 * pool is wiped as it is used and when the transport is freed. */
+	while (len > 0) {
+		if (t->rand_avail == 0) {
+			randombytes_buf(t->rand_pool, sizeof(t->rand_pool));
+			t->rand_avail = sizeof(t->rand_pool);
+		}
+		n = len < t->rand_avail ? len : t->rand_avail;
+		memcpy(out, t->rand_pool + sizeof(t->rand_pool) - t->rand_avail,
+		    n);
+		mem_wipe(t->rand_pool + sizeof(t->rand_pool) - t->rand_avail, n);
+		t->rand_avail -= n;
+		out += n;
+		len -= n;
+	}
 }
 
 static int
@@ -259,6 +277,7 @@ transport_free(struct transport *t)
 	if (t->inpkt != NULL)
 		mem_freezero(t->inpkt, TR_PACKET_MAX + 256);
 	mem_wipe(t->session_id, sizeof(t->session_id));
+	mem_wipe(t->rand_pool, sizeof(t->rand_pool));
 	free(t);
 }
 
