@@ -457,6 +457,11 @@ on_event(void *ctx, const struct transport_event *ev)
 	case TRANSPORT_EV_READY:
 		keys_setup(s);
 		methods = direct_cfg(s->d, "preferredauthentications");
+		if (s->d->batch) {
+			/* BatchMode: nothing that would need a prompt */
+			free(methods);
+			methods = strdup("publickey");
+		}
 		tries = direct_cfg(s->d, "numberofpasswordprompts");
 		r = transport_auth_start(t, s->d->user, methods,
 		    tries != NULL ? atoi(tries) : 3);

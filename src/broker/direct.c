@@ -353,9 +353,18 @@ direct_events(struct direct *d,
 			    ev.reason);
 			return -1;
 		default:
-			if (on_event != NULL &&
-			    (r = on_event(ctx, &ev)) != 0)
-				return r < 0 ? -1 : 1;
+			if (on_event == NULL || (r = on_event(ctx, &ev)) == 0)
+				continue;
+			if (r > 0)
+				return 1;
+			/* the caller's call killed the transport: say why */
+			while (transport_next_event(d->t, &ev) == ERR_OK &&
+			    ev.type != TRANSPORT_EV_NONE) {
+				if (ev.type == TRANSPORT_EV_DISCONNECTED)
+					fprintf(stderr, "sshbroker: %s: %s\n",
+					    d->names[0], ev.reason);
+			}
+			return -1;
 		}
 	}
 	return 0;
