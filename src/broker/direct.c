@@ -290,6 +290,15 @@ direct_open(struct direct *d, int argc, char **argv)
 			p.rekey_seconds = secs;
 		}
 	}
+	{
+		char *ivl = direct_cfg(d, "serveraliveinterval");
+		char *cnt = direct_cfg(d, "serveralivecountmax");
+
+		p.keepalive_interval = ivl != NULL ? (uint32_t)atoi(ivl) : 0;
+		p.keepalive_count_max = cnt != NULL ? (uint32_t)atoi(cnt) : 3;
+		free(ivl);
+		free(cnt);
+	}
 	p.known_hosts = d->kh;
 	p.hostkey_names = (const char *const *)d->names;
 	p.n_hostkey_names = d->names[1] != NULL ? 2 : 1;

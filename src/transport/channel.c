@@ -454,8 +454,12 @@ tr_channel_dispatch(struct transport *t, unsigned char type)
 		return on_global_request(t);
 	case SSH_MSG_REQUEST_SUCCESS:
 	case SSH_MSG_REQUEST_FAILURE:
-		/* we make no global requests */
-		return proto_error(t, "unsolicited global request reply");
+		/* our only global request is the keepalive: any answer will
+		 * do, an answer to nothing is an error */
+		if (t->ka_pending == 0)
+			return proto_error(t, "unsolicited global request reply");
+		t->ka_pending = 0;
+		return ERR_OK;
 	case SSH_MSG_CHANNEL_OPEN:
 		/* forwarding to us is not asked for: refuse politely */
 		{

@@ -225,6 +225,7 @@ tr_packet_read(struct transport *t)
 	d->bytes += 4 + plen;
 	d->packets++;
 	t->total_in += t->in_need;
+	t->last_rx_ms = t->now_ms;
 	t->in_need = 0;
 	if (paylen == 0)
 		return tr_fail(t, ERR_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,

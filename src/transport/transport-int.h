@@ -223,6 +223,9 @@ struct transport {
 	uint32_t n_channels;
 	struct buf *chan_scratch;       /* building DATA messages */
 
+	uint32_t ka_interval, ka_count_max, ka_pending;
+	uint64_t last_rx_ms, ka_sent_ms;
+
 	unsigned char rand_pool[4096];
 	size_t rand_avail;
 

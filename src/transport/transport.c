@@ -213,6 +213,9 @@ transport_new(const struct transport_params *p, uint64_t now_ms,
 	    (r = filtered(p->macs, tr_default_macs(), tr_mac_supported,
 	    &t->mac_list)) != ERR_OK)
 		goto fail;
+	t->ka_interval = p->keepalive_interval;
+	t->ka_count_max = p->keepalive_count_max;
+	t->last_rx_ms = now_ms;
 	t->rekey_bytes = p->rekey_bytes;
 	t->rekey_seconds = p->rekey_seconds;
 	t->known_hosts = p->known_hosts;
@@ -639,21 +642,74 @@ transport_hostkey_decide(struct transport *t, int accept)
 	return process(t);
 }
 
+/* When the next keepalive is due, if keepalives run. */
+static uint64_t
+keepalive_due(const struct transport *t)
+{
+	uint64_t base;
+
+	if (t->ka_interval == 0 || t->auth.state != TR_AUTH_DONE)
+		return UINT64_MAX;
+	base = t->last_rx_ms > t->ka_sent_ms ? t->last_rx_ms : t->ka_sent_ms;
+	return base + (uint64_t)t->ka_interval * 1000;
+}
+
 uint64_t
 transport_next_deadline(const struct transport *t)
 {
-	if (t->conn == TR_CONN_DEAD || t->rekey_seconds == 0)
+	uint64_t d = UINT64_MAX, k;
+
+	if (t->conn == TR_CONN_DEAD)
 		return UINT64_MAX;
-	return t->last_kex_ms + (uint64_t)t->rekey_seconds * 1000;
+	if (t->rekey_seconds != 0)
+		d = t->last_kex_ms + (uint64_t)t->rekey_seconds * 1000;
+	k = keepalive_due(t);
+	return k < d ? k : d;
+}
+
+/* ServerAliveInterval: OpenSSH's client asks keepalive@openssh.com with a
+ * reply wanted after each silent interval (clientloop.c
+ * server_alive_check()) and gives up past ServerAliveCountMax. */
+static int
+keepalive_tick(struct transport *t)
+{
+	struct buf *b;
+	int r;
+
+	if (t->now_ms < keepalive_due(t))
+		return ERR_OK;
+	if (t->ka_pending >= t->ka_count_max)
+		return tr_fail(t, ERR_TIMEOUT, SSH_DISCONNECT_BY_APPLICATION,
+		    "Timeout, server %s not responding.",
+		    t->n_hostkey_names > 0 ? t->hostkey_names[0] : "");
+	if ((b = buf_new(0)) == NULL)
+		return ERR_NOMEM;
+	r = buf_put_u8(b, 80);  /* SSH_MSG_GLOBAL_REQUEST */
+	if (r == ERR_OK)
+		r = buf_put_cstring(b, "keepalive@openssh.com");
+	if (r == ERR_OK)
+		r = buf_put_bool(b, 1);
+	if (r == ERR_OK)
+		r = transport_send_packet(t, buf_ptr(b), buf_len(b));
+	buf_free(b);
+	if (r == ERR_OK) {
+		t->ka_pending++;
+		t->ka_sent_ms = t->now_ms;
+	}
+	return r;
 }
 
 int
 transport_tick(struct transport *t, uint64_t now_ms)
 {
+	int r;
+
 	if (t->conn == TR_CONN_DEAD)
 		return ERR_DISCONNECTED;
 	if (now_ms > t->now_ms)
 		t->now_ms = now_ms;
+	if ((r = keepalive_tick(t)) != ERR_OK)
+		return r;
 	return maybe_rekey(t);
 }
 

@@ -55,6 +55,11 @@ struct transport_params {
 	size_t n_hostkey_names;
 	enum transport_strict_hostkey strict;
 	int hash_known_hosts;        /* HashKnownHosts for recorded lines */
+	/* ServerAliveInterval (seconds, 0: off) and ServerAliveCountMax:
+	 * once authenticated, a keepalive@openssh.com request after each
+	 * silent interval; more than count_max unanswered ends the transport. */
+	uint32_t keepalive_interval;
+	uint32_t keepalive_count_max;
 	/* Random bytes; NULL: the system's (libsodium randombytes_buf).
 	 * Tests pass a deterministic source. */
 	void (*random_fn)(void *ctx, unsigned char *out, size_t len);

@@ -113,6 +113,34 @@ out=$(run -i "$work/keys/plain" -o PreferredAuthentications=publickey target tru
 rc=$?
 chmod 600 "$work/keys/plain"
 if [ $rc -eq 255 ] && printf '%s' "$out" | grep -q "UNPROTECTED PRIVATE KEY FILE"; then ok; else bad "readable key file: rc=$rc $out"; fi
+# ServerAliveInterval: a server that stops answering is noticed within
+# interval x (count + 1); the session processes of sshd are stopped to
+# make the black hole
+session_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "^sshd: $user" &&
+		    echo "${p#/proc/}"
+	done
+}
+run -i "$work/keys/plain" -o ServerAliveInterval=1 -o ServerAliveCountMax=2 \
+    target 'sleep 60' </dev/null >/dev/null 2>"$work/ka.err" &
+ka=$!
+for _ in $(seq 50); do [ -n "$(session_pids)" ] && break; sleep 0.1; done
+sleep 0.5
+pids=$(session_pids)
+kill -STOP $pids 2>/dev/null
+start=$(date +%s)
+waited=0
+while kill -0 "$ka" 2>/dev/null && [ $waited -lt 15 ]; do sleep 0.5; waited=$((waited + 1)); done
+wait "$ka"
+rc=$?
+took=$(( $(date +%s) - start ))
+kill -CONT $pids 2>/dev/null
+kill $pids 2>/dev/null
+if [ $rc -eq 255 ] && [ $took -le 6 ] && grep -q "not responding" "$work/ka.err"; then ok; else
+	bad "keepalive: rc=$rc after ${took}s: $(cat "$work/ka.err")"; fi
+
 # git and rsync with direct mode as their ssh
 cat > "$work/ssh-wrapper" <<WRAP
 #!/bin/sh
