@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "transport/agent.h"
@@ -44,8 +45,15 @@ struct key_source {
 	struct userkey *key;    /* loaded (NULL while encrypted) */
 };
 
+/* Set by SIGWINCH; the loop relays the new size. */
+static volatile sig_atomic_t window_changed;
+/* The terminal's settings before raw mode, restored on every way out. */
+static struct termios saved_tio;
+static int tty_raw;
+
 struct exec_state {
 	struct direct *d;
+	int want_pty;
 	char *command;
 	uint32_t chan;
 	int opened, closed, exit_status, stdin_done;
@@ -445,6 +453,161 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+static void
+on_sigwinch(int sig)
+{
+	(void)sig;
+	window_changed = 1;
+}
+
+static void
+tty_restore(void)
+{
+	if (tty_raw) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		tty_raw = 0;
+	}
+}
+
+/* Raw mode for the local terminal while a remote pty owns it, as ssh. */
+static void
+tty_make_raw(void)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
+		return;
+	raw = saved_tio;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0) {
+		tty_raw = 1;
+		atexit(tty_restore);
+	}
+}
+
+static void
+window_size(unsigned int *cols, unsigned int *rows, unsigned int *xp,
+    unsigned int *yp)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	*xp = *yp = 0;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+		*xp = ws.ws_xpixel;
+		*yp = ws.ws_ypixel;
+	}
+}
+
+/* RFC 4254 section 8 terminal modes from our terminal's settings. */
+static int
+put_modes(struct buf *modes)
+{
+	static const struct { unsigned char op; int idx; } chars[] = {
+		{ 1, VINTR }, { 2, VQUIT }, { 3, VERASE }, { 4, VKILL },
+		{ 5, VEOF }, { 6, VEOL }, { 7, VEOL2 }, { 8, VSTART },
+		{ 9, VSTOP }, { 10, VSUSP }, { 12, VREPRINT }, { 13, VWERASE },
+		{ 14, VLNEXT }, { 18, VDISCARD },
+	};
+	static const struct { unsigned char op; tcflag_t bit; int which; } flags[] = {
+		{ 30, IGNPAR, 0 }, { 31, PARMRK, 0 }, { 32, INPCK, 0 },
+		{ 33, ISTRIP, 0 }, { 34, INLCR, 0 }, { 35, IGNCR, 0 },
+		{ 36, ICRNL, 0 }, { 38, IXON, 0 }, { 39, IXANY, 0 },
+		{ 40, IXOFF, 0 }, { 41, IMAXBEL, 0 }, { 42, IUTF8, 0 },
+		{ 50, ISIG, 1 }, { 51, ICANON, 1 }, { 53, ECHO, 1 },
+		{ 54, ECHOE, 1 }, { 55, ECHOK, 1 }, { 56, ECHONL, 1 },
+		{ 57, NOFLSH, 1 }, { 58, TOSTOP, 1 }, { 59, IEXTEN, 1 },
+		{ 60, ECHOCTL, 1 }, { 61, ECHOKE, 1 }, { 62, PENDIN, 1 },
+		{ 70, OPOST, 2 }, { 72, ONLCR, 2 }, { 73, OCRNL, 2 },
+		{ 74, ONOCR, 2 }, { 75, ONLRET, 2 },
+		{ 90, CS7, 3 }, { 91, CS8, 3 }, { 92, PARENB, 3 }, { 93, PARODD, 3 },
+	};
+	struct termios tio;
+	size_t i;
+	tcflag_t f;
+	int r = ERR_OK;
+
+	if (tcgetattr(STDIN_FILENO, &tio) == 0) {
+		for (i = 0; r == ERR_OK && i < sizeof(chars) / sizeof(chars[0]); i++) {
+			r = buf_put_u8(modes, chars[i].op);
+			if (r == ERR_OK)
+				r = buf_put_u32(modes, tio.c_cc[chars[i].idx]);
+		}
+		for (i = 0; r == ERR_OK && i < sizeof(flags) / sizeof(flags[0]); i++) {
+			f = flags[i].which == 0 ? tio.c_iflag : flags[i].which == 1 ?
+			    tio.c_lflag : flags[i].which == 2 ? tio.c_oflag :
+			    tio.c_cflag;
+			r = buf_put_u8(modes, flags[i].op);
+			if (r == ERR_OK)
+				r = buf_put_u32(modes, (f & flags[i].bit) != 0);
+		}
+		if (r == ERR_OK)
+			r = buf_put_u8(modes, 128);     /* TTY_OP_ISPEED */
+		if (r == ERR_OK)
+			r = buf_put_u32(modes, 38400);
+		if (r == ERR_OK)
+			r = buf_put_u8(modes, 129);     /* TTY_OP_OSPEED */
+		if (r == ERR_OK)
+			r = buf_put_u32(modes, 38400);
+	}
+	if (r == ERR_OK)
+		r = buf_put_u8(modes, 0);               /* TTY_OP_END */
+	return r;
+}
+
+static int
+request_pty(struct exec_state *s)
+{
+	struct buf *f = buf_new(0), *modes = buf_new(0);
+	const char *term = getenv("TERM");
+	unsigned int cols, rows, xp, yp;
+	int r = ERR_NOMEM;
+
+	if (f == NULL || modes == NULL)
+		goto out;
+	window_size(&cols, &rows, &xp, &yp);
+	r = put_modes(modes);
+	if (r == ERR_OK)
+		r = buf_put_cstring(f, term != NULL ? term : "vt100");
+	if (r == ERR_OK)
+		r = buf_put_u32(f, cols);
+	if (r == ERR_OK)
+		r = buf_put_u32(f, rows);
+	if (r == ERR_OK)
+		r = buf_put_u32(f, xp);
+	if (r == ERR_OK)
+		r = buf_put_u32(f, yp);
+	if (r == ERR_OK)
+		r = buf_put_stringb(f, modes);
+	if (r == ERR_OK)
+		r = channel_request(s->d->t, s->chan, "pty-req", 1, buf_ptr(f),
+		    buf_len(f));
+ out:
+	buf_free(f);
+	buf_free(modes);
+	return r;
+}
+
+static void
+relay_window_change(struct exec_state *s)
+{
+	struct buf *f;
+	unsigned int cols, rows, xp, yp;
+
+	window_changed = 0;
+	if (!s->opened || s->closed || (f = buf_new(0)) == NULL)
+		return;
+	window_size(&cols, &rows, &xp, &yp);
+	if (buf_put_u32(f, cols) == ERR_OK && buf_put_u32(f, rows) == ERR_OK &&
+	    buf_put_u32(f, xp) == ERR_OK && buf_put_u32(f, yp) == ERR_OK)
+		(void)channel_request(s->d->t, s->chan, "window-change", 0,
+		    buf_ptr(f), buf_len(f));
+	buf_free(f);
+}
+
 static int
 on_event(void *ctx, const struct transport_event *ev)
 {
@@ -483,6 +646,8 @@ on_event(void *ctx, const struct transport_event *ev)
 		return channel_open_session(t, &s->chan) == ERR_OK ? 0 : -1;
 	case TRANSPORT_EV_CHANNEL_OPEN:
 		s->opened = 1;
+		if (s->want_pty && request_pty(s) != ERR_OK)
+			return -1;
 		if (s->command != NULL)
 			return channel_request_exec(t, s->chan, s->command) ==
 			    ERR_OK ? 0 : -1;
@@ -599,7 +764,28 @@ cmd_exec(int argc, char **argv)
 		s.command = join_command(argc - 1 - (int)ci, argv + 1 + ci);
 	else
 		s.command = direct_cfg(&d, "remotecommand");
+	{
+		/* RequestTTY as ssh reads it: yes and force ask for a pty
+		 * (yes only when stdin is a terminal), auto when there is no
+		 * command and stdin is a terminal */
+		char *tty = direct_cfg(&d, "requesttty");
+		int is_tty = isatty(STDIN_FILENO);
+
+		if (tty != NULL && strcmp(tty, "force") == 0)
+			s.want_pty = 1;
+		else if (tty != NULL && strcmp(tty, "true") == 0)
+			s.want_pty = is_tty;
+		else if (tty != NULL && strcmp(tty, "auto") == 0)
+			s.want_pty = is_tty && s.command == NULL;
+		free(tty);
+		if (s.want_pty && is_tty) {
+			tty_make_raw();
+			(void)signal(SIGWINCH, on_sigwinch);
+		}
+	}
 	for (;;) {
+		if (window_changed)
+			relay_window_change(&s);
 		in.fd = STDIN_FILENO;
 		in.events = s.opened && !s.stdin_done && s.in_len == 0 &&
 		    channel_writable(d.t, s.chan) > 0 ? POLLIN : 0;
@@ -616,6 +802,7 @@ cmd_exec(int argc, char **argv)
 	keys_free(&s);
 	free(s.command);
 	direct_close(&d);
+	tty_restore();
 	if (!s.closed || s.exit_status < 0)
 		return 255;
 	return s.exit_status;

@@ -113,6 +113,17 @@ out=$(run -i "$work/keys/plain" -o PreferredAuthentications=publickey target tru
 rc=$?
 chmod 600 "$work/keys/plain"
 if [ $rc -eq 255 ] && printf '%s' "$out" | grep -q "UNPROTECTED PRIVATE KEY FILE"; then ok; else bad "readable key file: rc=$rc $out"; fi
+# a pty: forced with -tt without a terminal, and with -t from a
+# terminal (script(1) provides one), exit status kept
+out=$(run -i "$work/keys/plain" -tt target 'tty; exit 5' </dev/null 2>&1)
+rc=$?
+if [ $rc -eq 5 ] && printf '%s' "$out" | grep -q '^/dev/pts/'; then ok; else bad "pty -tt: rc=$rc $out"; fi
+if command -v script >/dev/null 2>&1; then
+	out=$(script -qec "$sb exec --direct -F $work/config -o BatchMode=yes -i $work/keys/plain -t target 'tty; exit 3'" /dev/null 2>&1)
+	rc=$?
+	if [ $rc -eq 3 ] && printf '%s' "$out" | grep -q '/dev/pts/'; then ok; else bad "pty -t under script: rc=$rc $out"; fi
+fi
+
 # ServerAliveInterval: a server that stops answering is noticed within
 # interval x (count + 1); the session processes of sshd are stopped to
 # make the black hole
