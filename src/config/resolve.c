@@ -3517,6 +3517,8 @@ finish(struct resolver *r, struct cmdline *c)
 	 * ssh would choose them from known_hosts */
 	if (assemble(r, &v->hostkeyalgorithms, CFG_ALG_KEY,
 	    "HostKeyAlgorithms") != 0) {
+		/* unlike the other lists, this one is fatal in ssh -G */
+		say_error(r, "expand HostKeyAlgorithms: invalid argument");
 		fatal_error(r);
 		return;
 	}
