@@ -108,6 +108,8 @@ main(int argc, char **argv)
 	const char *command = NULL;
 	int authed = 0, exit_status = -1, closed = 0, stdin_done = 0;
 	uint32_t chan = 0;
+	int nchan = 1, nopen = 0, nclosed = 0, nbad = 0;
+	uint32_t chans[256];
 	size_t in_off = 0, in_len = 0;
 	static unsigned char inbuf[65536];
 	const char *names[1];
@@ -122,7 +124,7 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.strict = TRANSPORT_HOSTKEY_STRICT_YES;
-	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:u:P:M:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:H:c:m:f:s:n:R:S:t:a:u:P:M:x:C:")) != -1) {
 		switch (opt) {
 		case 'k': p.kex_algorithms = optarg; break;
 		case 'H': p.hostkey_algorithms = optarg; break;
@@ -135,6 +137,11 @@ main(int argc, char **argv)
 		case 'P': password = optarg; break;
 		case 'M': methods = optarg; break;
 		case 'x': command = optarg; break;
+		case 'C':
+			nchan = atoi(optarg);
+			if (nchan < 1 || nchan > 256)
+				nchan = 1;
+			break;
 		case 'R': p.rekey_bytes = strtoull(optarg, NULL, 10); break;
 		case 'S': stream = strtoull(optarg, NULL, 10); break;
 		case 't': timeout_ms = atoi(optarg); break;
@@ -211,16 +218,22 @@ main(int argc, char **argv)
 					ready = 1;
 					break;
 				}
-				if ((r = channel_open_session(t, &chan)) != ERR_OK) {
-					fprintf(stderr, "kex_probe: open: %s\n",
-					    err_str(r));
-					goto done;
+				for (nopen = 0; nopen < nchan; nopen++) {
+					if ((r = channel_open_session(t,
+					    &chans[nopen])) != ERR_OK) {
+						fprintf(stderr, "kex_probe: open: %s\n",
+						    err_str(r));
+						goto done;
+					}
 				}
+				chan = chans[0];
 				break;
 			case TRANSPORT_EV_CHANNEL_OPEN:
-				if ((r = channel_request_exec(t, chan, command)) !=
-				    ERR_OK)
+				if ((r = channel_request_exec(t, ev.channel,
+				    command)) != ERR_OK)
 					goto done;
+				if (nchan > 1)
+					(void)channel_eof(t, ev.channel);
 				break;
 			case TRANSPORT_EV_CHANNEL_OPEN_FAILED:
 				fprintf(stderr, "kex_probe: channel refused: %s\n",
@@ -234,6 +247,9 @@ main(int argc, char **argv)
 					int ofd = ev.type == TRANSPORT_EV_CHANNEL_DATA ?
 					    1 : 2;
 
+					if (nchan > 1)
+						printf("[%u] ", ev.channel);
+					fflush(stdout);
 					while (w < ev.packet_len) {
 						n = write(ofd, ev.packet + w,
 						    ev.packet_len - w);
@@ -241,11 +257,14 @@ main(int argc, char **argv)
 							break;
 						w += (size_t)n;
 					}
-					(void)channel_consumed(t, chan, ev.packet_len);
+					(void)channel_consumed(t, ev.channel,
+					    ev.packet_len);
 				}
 				break;
 			case TRANSPORT_EV_CHANNEL_EXIT_STATUS:
 				exit_status = ev.code;
+				if (ev.code != 0)
+					nbad++;
 				break;
 			case TRANSPORT_EV_CHANNEL_EXIT_SIGNAL:
 				fprintf(stderr, "kex_probe: killed by signal %s\n",
@@ -253,8 +272,12 @@ main(int argc, char **argv)
 				exit_status = 255;
 				break;
 			case TRANSPORT_EV_CHANNEL_CLOSED:
+				if (++nclosed < nchan)
+					break;
 				closed = 1;
 				ready = 1;
+				if (nchan > 1)
+					exit_status = nbad == 0 ? 0 : 1;
 				break;
 			case TRANSPORT_EV_REKEYED:
 				kexes++;
@@ -275,6 +298,7 @@ main(int argc, char **argv)
 			}
 		}
 		if (command != NULL && authed && !closed && !stdin_done &&
+		    nchan == 1 &&
 		    channel_writable(t, chan) > 0) {
 			size_t w = 0;
 

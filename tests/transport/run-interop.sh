@@ -133,6 +133,7 @@ done
 	echo "MACs ${MACS// /,}"
 	echo "HostKeyAlgorithms ${HOSTKEYS// /,}"
 	echo "PasswordAuthentication yes"
+	echo "MaxSessions 200"
 } > "$work/sshd/config"
 for f in "$work"/sshd/host_*.pub; do
 	echo "[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$f")"
@@ -209,6 +210,13 @@ if [ "$(id -u)" -eq 0 ]; then
 		    [ "$(cat "$work/err")" = err ]; then ok; else
 			bad "exec exit $code: rc=$rc out=$(cat "$work/out") err=$(cat "$work/err")"; fi
 	done
+	# 100 channels at once on one transport, each with its own output
+	out=$(run_cmd -C 100 -x 'echo hello' </dev/null 2>"$work/err")
+	rc=$?
+	n=$(printf '%s\n' "$out" | grep -c '^\[[0-9]*\] hello$')
+	u=$(printf '%s\n' "$out" | sort -u | grep -c hello)
+	if [ $rc -eq 0 ] && [ "$n" -eq 100 ] && [ "$u" -eq 100 ]; then ok; else
+		bad "100 channels: rc=$rc lines=$n distinct=$u $(cat "$work/err")"; fi
 	# 16 MiB through cat and back, re-keying every MiB on the way
 	head -c 16777216 /dev/urandom > "$work/blob"
 	want=$(sha256sum < "$work/blob")
