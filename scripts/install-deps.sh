@@ -7,7 +7,7 @@ PACKAGES="
 build-essential autoconf automake libtool pkg-config
 libssl-dev libsodium-dev libpcre2-dev libyaml-dev check
 openssh-client openssh-server dropbear-bin netcat-openbsd socat python3
-rsync
+rsync time
 clang llvm libclang-rt-14-dev valgrind
 git ca-certificates
 "

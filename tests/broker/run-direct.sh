@@ -89,6 +89,17 @@ if [ $rc -eq 255 ]; then ok; else bad "remote signal: rc=$rc"; fi
 head -c 8388608 /dev/urandom > "$work/blob"
 got=$(run -i "$work/keys/plain" target cat < "$work/blob" | sha256sum)
 if [ "$got" = "$(sha256sum < "$work/blob")" ]; then ok; else bad "8 MiB through cat differs"; fi
+# a slow reader: 200 MiB into a pipe nobody reads for 3 s; flow control
+# must hold the data at the server, not in our memory
+if [ -x /usr/bin/time ]; then
+	bytes=$( { /usr/bin/time -f '%M' -o "$work/rss" \
+	    "$sb" exec --direct -F "$work/config" -o BatchMode=yes \
+	    -i "$work/keys/plain" target 'head -c 209715200 /dev/zero' \
+	    </dev/null; } | { sleep 3; wc -c; } )
+	rss=$(tail -1 "$work/rss")
+	if [ "$bytes" -eq 209715200 ] && [ "$rss" -lt 32768 ]; then ok; else
+		bad "slow reader: $bytes bytes, max RSS ${rss} KiB"; fi
+fi
 # an encrypted key, its passphrase through SSH_ASKPASS
 out=$(SSH_ASKPASS=$work/askpass-pp SSH_ASKPASS_REQUIRE=force \
     "$sb" exec --direct -F "$work/config" -i "$work/keys/enc" target echo enc </dev/null 2>&1)
