@@ -187,5 +187,31 @@ if command -v rsync >/dev/null 2>&1; then
 	if diff -r "$work/tree" "$work/back" >/dev/null 2>&1; then ok; else bad "rsync round trip: $(cat "$work/rsync.err")"; fi
 fi
 
+# the same against dropbear
+db_bin=$(command -v dropbear || echo /usr/sbin/dropbear)
+if [ -x "$db_bin" ]; then
+	db_port=$(sshd_free_port)
+	dropbearkey -t ed25519 -f "$work/db_host" >/dev/null 2>&1
+	echo "[127.0.0.1]:$db_port $(dropbearkey -y -f "$work/db_host" | grep ^ssh- | cut -d' ' -f1,2)" \
+	    > "$work/db_known_hosts"
+	"$db_bin" -F -E -p "127.0.0.1:$db_port" -r "$work/db_host" 2>"$work/db.log" &
+	db_pid=$!
+	sshd_wait_port "$db_port"
+	dbrun() {
+		"$sb" exec --direct -F "$work/config" -o BatchMode=yes -o Port="$db_port" \
+		    -o UserKnownHostsFile="$work/db_known_hosts" -i "$work/keys/plain" target "$@"
+	}
+	out=$(dbrun 'echo dropbear; exit 4' </dev/null 2>&1)
+	rc=$?
+	if [ $rc -eq 4 ] && [ "$out" = dropbear ]; then ok; else bad "dropbear exec: rc=$rc $out"; fi
+	head -c 4194304 /dev/urandom > "$work/blob4"
+	if dbrun cat < "$work/blob4" 2>"$work/err" | cmp -s - "$work/blob4"; then ok; else
+		bad "dropbear: 4 MiB through cat differs: $(cat "$work/err")"; fi
+	kill "$db_pid" 2>/dev/null
+	wait "$db_pid" 2>/dev/null
+else
+	bad "dropbear is not installed"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
