@@ -32,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-user=sbtest
+user=sbdirect
 id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)x1
