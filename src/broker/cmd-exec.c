@@ -559,6 +559,65 @@ put_modes(struct buf *modes)
 }
 
 static int
+send_env_pair(struct exec_state *s, const char *name, size_t nlen,
+    const char *value)
+{
+	struct buf *f = buf_new(0);
+	int r;
+
+	if (f == NULL)
+		return ERR_NOMEM;
+	r = buf_put_string(f, name, nlen);
+	if (r == ERR_OK)
+		r = buf_put_cstring(f, value);
+	if (r == ERR_OK)
+		r = channel_request(s->d->t, s->chan, "env", 0, buf_ptr(f),
+		    buf_len(f));
+	buf_free(f);
+	return r;
+}
+
+/*
+ * SetEnv pairs, then the variables of our environment that SendEnv
+ * patterns match (the server's AcceptEnv decides what it keeps), as ssh
+ * sends them before the command.
+ */
+static int
+send_environment(struct exec_state *s)
+{
+	extern char **environ;
+	char *v, *eq;
+	size_t i, k;
+	int r = ERR_OK;
+
+	for (i = 0; r == ERR_OK && i < 256; i++) {
+		if ((v = config_result_get_dup(s->d->res, "setenv", i)) == NULL)
+			break;
+		if ((eq = strchr(v, '=')) != NULL)
+			r = send_env_pair(s, v, (size_t)(eq - v), eq + 1);
+		free(v);
+	}
+	for (i = 0; r == ERR_OK && i < 256; i++) {
+		if ((v = config_result_get_dup(s->d->res, "sendenv", i)) == NULL)
+			break;
+		for (k = 0; r == ERR_OK && environ[k] != NULL; k++) {
+			char name[256];
+			size_t nlen;
+
+			if ((eq = strchr(environ[k], '=')) == NULL ||
+			    (nlen = (size_t)(eq - environ[k])) >= sizeof(name))
+				continue;
+			memcpy(name, environ[k], nlen);
+			name[nlen] = '\0';
+			if (config_match_pattern_list(name, v))
+				r = send_env_pair(s, name, nlen, eq + 1);
+		}
+		free(v);
+	}
+	return r;
+}
+
+static int
 request_pty(struct exec_state *s)
 {
 	struct buf *f = buf_new(0), *modes = buf_new(0);
@@ -647,6 +706,8 @@ on_event(void *ctx, const struct transport_event *ev)
 	case TRANSPORT_EV_CHANNEL_OPEN:
 		s->opened = 1;
 		if (s->want_pty && request_pty(s) != ERR_OK)
+			return -1;
+		if (send_environment(s) != ERR_OK)
 			return -1;
 		if (s->command != NULL)
 			return channel_request_exec(t, s->chan, s->command) ==

@@ -125,6 +125,10 @@ int config_print_yaml(const struct config_result *r, struct buf *out);
 char *config_result_get_dup(const struct config_result *r,
     const char *keyword, size_t index);
 
+/* 1 when name matches the comma-separated glob pattern list (with '!'
+ * negation), as SendEnv and Host patterns match. */
+int config_match_pattern_list(const char *name, const char *patterns);
+
 /* The validators OpenSSH applies to names that may reach a shell.
  * Return 1 when s is acceptable. */
 int config_valid_hostname(const char *s);

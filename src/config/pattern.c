@@ -120,3 +120,9 @@ cfg_filter_list(const char *proposal, const char *filter, int deny)
 	free(copy);
 	return out;
 }
+
+int
+config_match_pattern_list(const char *name, const char *patterns)
+{
+	return cfg_match_pattern_list(name, patterns, 0) == 1;
+}

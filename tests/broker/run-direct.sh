@@ -50,7 +50,8 @@ chown -R "$user" "$home/.ssh"
 chmod 700 "$home/.ssh"
 chmod 600 "$home/.ssh/authorized_keys"
 
-SSHD_EXTRA_CONFIG="PasswordAuthentication yes"
+SSHD_EXTRA_CONFIG="PasswordAuthentication yes
+AcceptEnv SB_*"
 sshd_start "$work/sshd" "ed25519" || { echo "0 passed, 1 failed"; exit 1; }
 
 cat > "$work/config" <<CFG
@@ -89,6 +90,10 @@ if [ $rc -eq 255 ]; then ok; else bad "remote signal: rc=$rc"; fi
 head -c 8388608 /dev/urandom > "$work/blob"
 got=$(run -i "$work/keys/plain" target cat < "$work/blob" | sha256sum)
 if [ "$got" = "$(sha256sum < "$work/blob")" ]; then ok; else bad "8 MiB through cat differs"; fi
+# SendEnv and SetEnv reach the command (the server accepts SB_*)
+out=$(SB_SENT=from-env run -i "$work/keys/plain" -o SendEnv=SB_SENT \
+    -o SetEnv=SB_SET=from-config target 'echo "$SB_SENT $SB_SET"' </dev/null 2>&1)
+if [ "$out" = "from-env from-config" ]; then ok; else bad "environment: [$out]"; fi
 # a slow reader: 200 MiB into a pipe nobody reads for 3 s; flow control
 # must hold the data at the server, not in our memory
 if [ -x /usr/bin/time ]; then
