@@ -233,20 +233,16 @@ slurp(const char *path, size_t *lenp, struct stat *st)
 	return data;
 }
 
-/* "~/" from the password database, as ssh expands IdentityFile. */
+/* IdentityFile as ssh loads it: "~/", %-tokens and ${VAR} expanded. */
 static char *
 expand_home(const struct exec_state *s, const char *path)
 {
-	const char *home = s->d->host.home_dir;
-	char *out;
-	size_t n;
+	char *out = NULL;
 
-	if (strncmp(path, "~/", 2) != 0)
-		return strdup(path);
-	n = strlen(home) + strlen(path);
-	if ((out = malloc(n + 1)) == NULL)
+	if (config_result_expand(s->d->res, &s->d->host, path, &out) != ERR_OK) {
+		fprintf(stderr, "sshbroker: cannot expand IdentityFile %s\n", path);
 		return NULL;
-	snprintf(out, n + 1, "%s/%s", home, path + 2);
+	}
 	return out;
 }
 

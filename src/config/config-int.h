@@ -262,6 +262,10 @@ struct cfg_values {
 	char *known_hosts_command;
 	int required_rsa_size, enable_escape_commandline;
 
+	/* the connection's %-token values, for expansions done later */
+	struct cfg_token tokens[11];
+	char *token_values[11];
+	size_t n_tokens;
 	/* argv index of the first word of the remote command (argc if none) */
 	size_t command_index;
 	/* Where each keyword's value came from (first setter wins). */

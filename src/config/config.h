@@ -104,6 +104,13 @@ int config_resolve(struct config_cache *cache, const struct config_host *host,
 
 void config_result_free(struct config_result *r);
 
+/* s with "~/" and the connection's %-tokens (%C %L %i %k %l %n %p %d %h
+ * %r %u) and ${VAR} expanded, as ssh expands IdentityFile and
+ * CertificateFile when it loads them.  ERR_OK: *outp malloc'ed;
+ * ERR_CONFIG for an unknown token or an unset variable. */
+int config_result_expand(const struct config_result *r,
+    const struct config_host *host, const char *s, char **outp);
+
 /* The index in the request's argv of the first word of the remote
  * command (argc when there is none), as ssh splits its command line. */
 size_t config_result_command_index(const struct config_result *r);

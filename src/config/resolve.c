@@ -2466,6 +2466,32 @@ values_free(struct cfg_values *v)
 	for (i = 0; i < v->n_files; i++)
 		free(v->files[i]);
 	free(v->files);
+	for (i = 0; i < v->n_tokens; i++)
+		free(v->token_values[i]);
+}
+
+int
+config_result_expand(const struct config_result *res,
+    const struct config_host *host, const char *s, char **outp)
+{
+	const char *why;
+	char *tmp = NULL;
+	int r;
+
+	*outp = NULL;
+	/* "~/" from the password database, as ssh's tilde_expand_filename() */
+	if (strncmp(s, "~/", 2) == 0 || strcmp(s, "~") == 0) {
+		size_t n = strlen(host->home_dir) + strlen(s) + 2;
+
+		if ((tmp = malloc(n)) == NULL)
+			return ERR_NOMEM;
+		snprintf(tmp, n, "%s/%s", host->home_dir, s[1] == '/' ? s + 2 : "");
+		s = tmp;
+	}
+	r = cfg_expand(s, res->v.tokens, res->v.n_tokens, host->getenv_fn,
+	    host->getenv_ctx, outp, &why);
+	free(tmp);
+	return r;
 }
 
 size_t
@@ -3454,6 +3480,13 @@ finish(struct resolver *r, struct cmdline *c)
 		return;
 	}
 	nt = conn_info_tokens(&ci, t);
+	for (i = 0; i < nt; i++) {
+		if ((v->token_values[i] = xdup(r, t[i].value)) == NULL)
+			return;
+		v->tokens[i].key = t[i].key;
+		v->tokens[i].value = v->token_values[i];
+	}
+	v->n_tokens = nt;
 	if (c->user_on_commandline && !config_valid_user(v->user)) {
 		say_error(r, "remote username contains invalid characters");
 		fatal_error(r);

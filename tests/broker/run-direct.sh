@@ -90,6 +90,11 @@ if [ $rc -eq 255 ]; then ok; else bad "remote signal: rc=$rc"; fi
 head -c 8388608 /dev/urandom > "$work/blob"
 got=$(run -i "$work/keys/plain" target cat < "$work/blob" | sha256sum)
 if [ "$got" = "$(sha256sum < "$work/blob")" ]; then ok; else bad "8 MiB through cat differs"; fi
+# IdentityFile with %-tokens and ${VAR}, expanded as ssh loads keys
+cp "$work/keys/plain" "$work/keys/$user-key"
+out=$(SB_KEYDIR=$work/keys "$sb" exec --direct -F "$work/config" -o BatchMode=yes \
+    -o 'IdentityFile=${SB_KEYDIR}/%r-key' target echo tok </dev/null 2>&1)
+if [ "$out" = tok ]; then ok; else bad "IdentityFile tokens: $out"; fi
 # SendEnv and SetEnv reach the command (the server accepts SB_*)
 out=$(SB_SENT=from-env run -i "$work/keys/plain" -o SendEnv=SB_SENT \
     -o SetEnv=SB_SET=from-config target 'echo "$SB_SENT $SB_SET"' </dev/null 2>&1)
