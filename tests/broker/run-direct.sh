@@ -43,8 +43,17 @@ ssh-keygen -q -t ed25519 -N '' -f "$work/keys/plain" </dev/null
 ssh-keygen -q -t ecdsa -N 'secret-pp' -a 4 -f "$work/keys/enc" </dev/null
 ssh-keygen -q -t rsa -b 2048 -N '' -f "$work/keys/agent" </dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$work/keys/stranger" </dev/null
+# one key of every type, plain and encrypted
+types="ed25519 ecdsa-256 ecdsa-384 ecdsa-521 rsa-3072"
+for t in $types; do
+	ssh-keygen -q -t "${t%%-*}" $( [ "$t" != "${t#*-}" ] && echo -b "${t#*-}" ) \
+	    -N '' -f "$work/keys/all-$t" </dev/null
+	ssh-keygen -q -t "${t%%-*}" $( [ "$t" != "${t#*-}" ] && echo -b "${t#*-}" ) \
+	    -N 'secret-pp' -a 4 -f "$work/keys/allenc-$t" </dev/null
+done
 mkdir -p "$home/.ssh"
 cat "$work/keys/plain.pub" "$work/keys/enc.pub" "$work/keys/agent.pub" \
+    "$work/keys"/all-*.pub "$work/keys"/allenc-*.pub \
     > "$home/.ssh/authorized_keys"
 chown -R "$user" "$home/.ssh"
 chmod 700 "$home/.ssh"
@@ -117,12 +126,28 @@ fi
 out=$(SSH_ASKPASS=$work/askpass-pp SSH_ASKPASS_REQUIRE=force \
     "$sb" exec --direct -F "$work/config" -i "$work/keys/enc" target echo enc </dev/null 2>&1)
 if [ "$out" = enc ]; then ok; else bad "encrypted key: $out"; fi
+# every key type from a file, plain and encrypted
+for t in $types; do
+	out=$(run -i "$work/keys/all-$t" target echo "$t" </dev/null 2>&1)
+	if [ "$out" = "$t" ]; then ok; else bad "key file $t: $out"; fi
+	out=$(SSH_ASKPASS=$work/askpass-pp SSH_ASKPASS_REQUIRE=force \
+	    "$sb" exec --direct -F "$work/config" -i "$work/keys/allenc-$t" \
+	    target echo "$t" </dev/null 2>&1)
+	if [ "$out" = "$t" ]; then ok; else bad "encrypted key file $t: $out"; fi
+done
 # the real ssh-agent
 eval "$(ssh-agent -s -a "$work/agent.sock")" >/dev/null
 agent_pid=$SSH_AGENT_PID
 ssh-add -q "$work/keys/agent" 2>/dev/null
 out=$(run -o IdentityAgent="$work/agent.sock" -o IdentitiesOnly=no target echo agent </dev/null 2>&1)
 if [ "$out" = agent ]; then ok; else bad "agent: $out"; fi
+# every key type from the agent, one at a time
+for t in $types; do
+	SSH_AUTH_SOCK=$work/agent.sock ssh-add -q -D 2>/dev/null
+	SSH_AUTH_SOCK=$work/agent.sock ssh-add -q "$work/keys/all-$t" 2>/dev/null
+	out=$(run -o IdentityAgent="$work/agent.sock" -o IdentitiesOnly=no target echo "$t" </dev/null 2>&1)
+	if [ "$out" = "$t" ]; then ok; else bad "agent key $t: $out"; fi
+done
 # a password through SSH_ASKPASS
 out=$(SSH_ASKPASS=$work/askpass-pw SSH_ASKPASS_REQUIRE=force \
     "$sb" exec --direct -F "$work/config" -o PreferredAuthentications=password \
