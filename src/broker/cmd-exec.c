@@ -43,6 +43,8 @@ struct key_source {
 	int from_agent;
 	char *path;             /* file keys */
 	struct userkey *key;    /* loaded (NULL while encrypted) */
+	/* a certificate: the source whose private key signs for it */
+	int signer;
 };
 
 /* Set by SIGWINCH; the loop relays the new size. */
@@ -201,6 +203,7 @@ add_source(struct exec_state *s, const unsigned char *blob, size_t len,
 	n->len = len;
 	n->from_agent = from_agent;
 	n->key = key;
+	n->signer = -1;
 	s->n_keys++;
 	r = transport_auth_add_key(s->d->t, blob, len, type);
 	free(type);
@@ -247,6 +250,35 @@ expand_home(const struct exec_state *s, const char *path)
 }
 
 /*
+ * PATH-cert.pub, when it exists, is offered after the key itself, as ssh
+ * offers a key's certificate; the key's private part signs for it.
+ */
+static void
+add_certificate(struct exec_state *s, const char *path)
+{
+	struct userkey *cert = NULL;
+	struct stat st;
+	unsigned char *text;
+	const unsigned char *blob;
+	char *certpath = NULL;
+	size_t len, bloblen, keyidx = s->n_keys - 1;
+
+	if (s->n_keys == 0 || asprintf(&certpath, "%s-cert.pub", path) < 0)
+		return;
+	if ((text = slurp(certpath, &len, &st)) != NULL &&
+	    userkey_parse_public((const char *)text, len, &cert) == ERR_OK &&
+	    userkey_is_certificate(cert)) {
+		userkey_public_blob(cert, &blob, &bloblen);
+		if (add_source(s, blob, bloblen, 0, NULL, NULL) == ERR_OK &&
+		    s->n_keys - 1 != keyidx)
+			s->keys[s->n_keys - 1].signer = (int)keyidx;
+	}
+	userkey_free(cert);
+	free(text);
+	free(certpath);
+}
+
+/*
  * One IdentityFile: refused when others can read it, as OpenSSH refuses
  * it (sshkey_perm_ok); an encrypted key is offered from its .pub file and
  * decrypted only if the server accepts it.
@@ -281,6 +313,7 @@ load_key_file(struct exec_state *s, const char *cfgpath)
 		    userkey_parse_public((const char *)pub, publen, &k) == ERR_OK) {
 			userkey_public_blob(k, &blob, &bloblen);
 			(void)add_source(s, blob, bloblen, 0, path, NULL);
+			add_certificate(s, path);
 		}
 		userkey_free(k);
 		k = NULL;
@@ -293,6 +326,7 @@ load_key_file(struct exec_state *s, const char *cfgpath)
 	userkey_public_blob(k, &blob, &bloblen);
 	if (add_source(s, blob, bloblen, 0, path, k) == ERR_OK)
 		k = NULL;
+	add_certificate(s, path);
  out:
 	userkey_free(k);
 	if (data != NULL)
@@ -385,6 +419,22 @@ sign_key(struct exec_state *s, const struct transport_event *ev)
 			return transport_auth_signature(s->d->t, NULL, 0);
 		return transport_auth_signature(s->d->t, rep.signature,
 		    rep.signature_len);
+	}
+	if (k->signer >= 0) {
+		/* a certificate: its key signs, with the plain algorithm */
+		static const char suffix[] = "-cert-v01@openssh.com";
+		char plain[128];
+		size_t l = strlen(ev->key_type);
+		struct transport_event plain_ev = *ev;
+
+		if (l <= sizeof(suffix) - 1 || l >= sizeof(plain) ||
+		    strcmp(ev->key_type + l - (sizeof(suffix) - 1), suffix) != 0)
+			return transport_auth_signature(s->d->t, NULL, 0);
+		memcpy(plain, ev->key_type, l - (sizeof(suffix) - 1));
+		plain[l - (sizeof(suffix) - 1)] = '\0';
+		plain_ev.key_type = plain;
+		plain_ev.code = k->signer;
+		return sign_key(s, &plain_ev);
 	}
 	if (k->key == NULL && k->path != NULL) {
 		struct stat st;

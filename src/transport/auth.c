@@ -117,13 +117,16 @@ transport_auth_add_key(struct transport *t, const unsigned char *blob,
 static const char *
 sig_alg_for(const struct transport *t, const char *type)
 {
-	if (strcmp(type, "ssh-rsa") != 0)
+	int cert = strcmp(type, "ssh-rsa-cert-v01@openssh.com") == 0;
+
+	if (strcmp(type, "ssh-rsa") != 0 && !cert)
 		return type;
-	if (list_has(t->server_sig_algs, "rsa-sha2-512"))
-		return "rsa-sha2-512";
-	if (list_has(t->server_sig_algs, "rsa-sha2-256"))
-		return "rsa-sha2-256";
-	return "rsa-sha2-512";
+	/* RSA certificates follow the plain key's choice (OpenSSH
+	 * sshkey_sigalg_by_name()) */
+	if (!list_has(t->server_sig_algs, "rsa-sha2-512") &&
+	    list_has(t->server_sig_algs, "rsa-sha2-256"))
+		return cert ? "rsa-sha2-256-cert-v01@openssh.com" : "rsa-sha2-256";
+	return cert ? "rsa-sha2-512-cert-v01@openssh.com" : "rsa-sha2-512";
 }
 
 /* The common head of a USERAUTH_REQUEST. */

@@ -59,8 +59,17 @@ chown -R "$user" "$home/.ssh"
 chmod 700 "$home/.ssh"
 chmod 600 "$home/.ssh/authorized_keys"
 
+# a user CA: a key known only through its certificate
+ssh-keygen -q -t ed25519 -N '' -f "$work/ca" </dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/certified" </dev/null
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$work/keys/certified-rsa" </dev/null
+ssh-keygen -q -s "$work/ca" -I test -n "$user" "$work/keys/certified.pub" </dev/null
+ssh-keygen -q -s "$work/ca" -I test -n "$user" "$work/keys/certified-rsa.pub" </dev/null
+chmod 644 "$work/ca.pub"
+
 SSHD_EXTRA_CONFIG="PasswordAuthentication yes
-AcceptEnv SB_*"
+AcceptEnv SB_*
+TrustedUserCAKeys $work/ca.pub"
 sshd_start "$work/sshd" "ed25519" || { echo "0 passed, 1 failed"; exit 1; }
 
 cat > "$work/config" <<CFG
@@ -99,6 +108,11 @@ if [ $rc -eq 255 ]; then ok; else bad "remote signal: rc=$rc"; fi
 head -c 8388608 /dev/urandom > "$work/blob"
 got=$(run -i "$work/keys/plain" target cat < "$work/blob" | sha256sum)
 if [ "$got" = "$(sha256sum < "$work/blob")" ]; then ok; else bad "8 MiB through cat differs"; fi
+# user certificates (KEY-cert.pub beside the key), ed25519 and RSA
+for k in certified certified-rsa; do
+	out=$(run -i "$work/keys/$k" target echo cert </dev/null 2>&1)
+	if [ "$out" = cert ]; then ok; else bad "certificate $k: $out"; fi
+done
 # IdentityFile with %-tokens and ${VAR}, expanded as ssh loads keys
 cp "$work/keys/plain" "$work/keys/$user-key"
 out=$(SB_KEYDIR=$work/keys "$sb" exec --direct -F "$work/config" -o BatchMode=yes \
