@@ -67,9 +67,16 @@ ssh-keygen -q -s "$work/ca" -I test -n "$user" "$work/keys/certified.pub" </dev/
 ssh-keygen -q -s "$work/ca" -I test -n "$user" "$work/keys/certified-rsa.pub" </dev/null
 chmod 644 "$work/ca.pub"
 
+# a key the server has revoked (listed in authorized_keys too)
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/revoked" </dev/null
+cat "$work/keys/revoked.pub" >> "$home/.ssh/authorized_keys"
+cp "$work/keys/revoked.pub" "$work/revoked_keys"
+chmod 644 "$work/revoked_keys"
+
 SSHD_EXTRA_CONFIG="PasswordAuthentication yes
 AcceptEnv SB_*
-TrustedUserCAKeys $work/ca.pub"
+TrustedUserCAKeys $work/ca.pub
+RevokedKeys $work/revoked_keys"
 sshd_start "$work/sshd" "ed25519" || { echo "0 passed, 1 failed"; exit 1; }
 
 cat > "$work/config" <<CFG
@@ -167,6 +174,16 @@ out=$(SSH_ASKPASS=$work/askpass-pw SSH_ASKPASS_REQUIRE=force \
     "$sb" exec --direct -F "$work/config" -o PreferredAuthentications=password \
     target echo pw </dev/null 2>&1)
 if [ "$out" = pw ]; then ok; else bad "password: $out"; fi
+# a revoked key: refused like an unknown one
+out=$(run -i "$work/keys/revoked" -o PreferredAuthentications=publickey target true </dev/null 2>&1)
+rc=$?
+if [ $rc -eq 255 ] && printf '%s' "$out" | grep -q "Permission denied (publickey"; then ok; else bad "revoked key: rc=$rc $out"; fi
+# 1 GiB up and back down through cat, re-keying every 64 MiB on the way,
+# every byte compared (a keyed AES-CTR stream makes the data fast)
+gen() { openssl enc -aes-128-ctr -nosalt -pass pass:sshbroker -pbkdf2 </dev/zero 2>/dev/null | head -c 1073741824; }
+want=$(gen | sha256sum)
+got=$(gen | run -i "$work/keys/plain" -o RekeyLimit=64M target cat 2>"$work/err" | sha256sum)
+if [ "$want" = "$got" ]; then ok; else bad "1 GiB through cat with re-keys differs: $(cat "$work/err")"; fi
 # failures: a key the server does not know, a key file others can read
 out=$(run -i "$work/keys/stranger" -o PreferredAuthentications=publickey target true </dev/null 2>&1)
 rc=$?
