@@ -177,8 +177,14 @@ add_source(struct exec_state *s, const unsigned char *blob, size_t len,
 	int r;
 
 	for (i = 0; i < s->n_keys; i++) {
-		if (s->keys[i].len == len && memcmp(s->keys[i].blob, blob, len) == 0)
-			return ERR_OK;  /* offered once, as ssh does */
+		if (s->keys[i].len == len &&
+		    memcmp(s->keys[i].blob, blob, len) == 0) {
+			/* offered once, as ssh does; the agent signs for a
+			 * key it holds, so no passphrase is asked */
+			if (from_agent)
+				s->keys[i].from_agent = 1;
+			return ERR_OK;
+		}
 	}
 	if ((v = buf_new_view(blob, len)) == NULL)
 		return ERR_NOMEM;
@@ -387,6 +393,19 @@ keys_setup(struct exec_state *s)
 			break;
 		load_key_file(s, f);
 		free(f);
+	}
+	if (identities_only && s->agent != NULL) {
+		/* IdentitiesOnly: the agent only signs for the files' keys */
+		size_t nfile = s->n_keys, k;
+
+		for (i = 0; i < rep.n_identities; i++) {
+			for (k = 0; k < nfile; k++) {
+				if (s->keys[k].len == rep.identities[i].blob_len &&
+				    memcmp(s->keys[k].blob, rep.identities[i].blob,
+				    s->keys[k].len) == 0)
+					s->keys[k].from_agent = 1;
+			}
+		}
 	}
 	free(path);
 	free(only);

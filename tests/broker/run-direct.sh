@@ -162,6 +162,13 @@ agent_pid=$SSH_AGENT_PID
 ssh-add -q "$work/keys/agent" 2>/dev/null
 out=$(run -o IdentityAgent="$work/agent.sock" -o IdentitiesOnly=no target echo agent </dev/null 2>&1)
 if [ "$out" = agent ]; then ok; else bad "agent: $out"; fi
+# IdentitiesOnly: the agent signs for an IdentityFile key it holds, so an
+# encrypted key file needs no passphrase in BatchMode
+SSH_AUTH_SOCK=$work/agent.sock SSH_ASKPASS=$work/askpass-pp SSH_ASKPASS_REQUIRE=force \
+    ssh-add -q "$work/keys/enc" </dev/null 2>/dev/null
+out=$(run -o IdentityAgent="$work/agent.sock" -o IdentitiesOnly=yes \
+    -i "$work/keys/enc" target echo only </dev/null 2>&1)
+if [ "$out" = only ]; then ok; else bad "IdentitiesOnly with the agent: $out"; fi
 # every key type from the agent, one at a time
 for t in $types; do
 	SSH_AUTH_SOCK=$work/agent.sock ssh-add -q -D 2>/dev/null
