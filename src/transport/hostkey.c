@@ -537,14 +537,13 @@ hostkey_equal(const struct hostkey *a, const struct hostkey *b)
 /* OpenSSH's sshkey_fingerprint() with SSH_FP_DEFAULT: the hash name, a
  * colon, and base64 without padding. */
 char *
-hostkey_fingerprint_sha256(const struct hostkey *k)
+fingerprint_sha256_blob(const unsigned char *blob, size_t len)
 {
 	unsigned char digest[32];
 	struct buf *b = NULL;
 	char *fp = NULL;
 
-	if (EVP_Digest(k->blob, k->blob_len, digest, NULL, EVP_sha256(),
-	    NULL) != 1)
+	if (EVP_Digest(blob, len, digest, NULL, EVP_sha256(), NULL) != 1)
 		return NULL;
 	if ((b = buf_new(0)) == NULL)
 		return NULL;
@@ -553,6 +552,12 @@ hostkey_fingerprint_sha256(const struct hostkey *k)
 		fp = buf_dup_cstr(b);
 	buf_free(b);
 	return fp;
+}
+
+char *
+hostkey_fingerprint_sha256(const struct hostkey *k)
+{
+	return fingerprint_sha256_blob(k->blob, k->blob_len);
 }
 
 int

@@ -150,6 +150,9 @@ int hostkey_equal(const struct hostkey *a, const struct hostkey *b);
 /* "SHA256:" followed by unpadded base64, as ssh-keygen -l prints it;
  * caller frees; NULL when out of memory. */
 char *hostkey_fingerprint_sha256(const struct hostkey *k);
+/* The same fingerprint over any public key blob (user keys use it on the
+ * plain key a certificate certifies). */
+char *fingerprint_sha256_blob(const unsigned char *blob, size_t len);
 
 /*
  * Verifies an SSH signature blob (string alg, string sig) over data.

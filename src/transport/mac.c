@@ -32,7 +32,10 @@ struct mac_ctx {
 	EVP_MAC_CTX *evp;  /* keyed once; holds (and cleanses) the key */
 };
 
-/* OpenSSH's order of preference; umac-* is not implemented. */
+/* OpenSSH's order of preference.  umac-64/128 are left out on purpose:
+ * OpenSSL has no UMAC, every OpenSSH server also offers the hmac-sha2
+ * etm MACs, and the kex filters names we do not carry out of the
+ * configured list (as ssh does for algorithms it was built without). */
 static const struct mac_alg mac_algs[] = {
 	{ { "hmac-sha2-256-etm@openssh.com", 32, 32, 1 }, "SHA2-256" },
 	{ { "hmac-sha2-512-etm@openssh.com", 64, 64, 1 }, "SHA2-512" },

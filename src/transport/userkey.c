@@ -1383,20 +1383,7 @@ userkey_comment(const struct userkey *k)
 char *
 userkey_fingerprint(const struct userkey *k)
 {
-	unsigned char digest[32];
-	struct buf *b = NULL;
-	char *fp = NULL;
-
-	if (EVP_Digest(k->plain, k->plain_len, digest, NULL, EVP_sha256(),
-	    NULL) != 1)
-		return NULL;
-	if ((b = buf_new(0)) == NULL)
-		return NULL;
-	if (buf_put_cstr(b, "SHA256:") == ERR_OK &&
-	    base64_encode(digest, sizeof(digest), b, 0) == ERR_OK)
-		fp = buf_dup_cstr(b);
-	buf_free(b);
-	return fp;
+	return fingerprint_sha256_blob(k->plain, k->plain_len);
 }
 
 int
