@@ -268,6 +268,9 @@ struct cfg_values {
 	size_t n_tokens;
 	/* argv index of the first word of the remote command (argc if none) */
 	size_t command_index;
+	/* -W host:port (port CFG_PORT_STREAMLOCAL: host is a socket path) */
+	char *stdio_forward_host;
+	int stdio_forward_port;
 	/* Where each keyword's value came from (first setter wins). */
 	struct cfg_origin origin[K_COUNT];
 	/* Names of the files that contributed, for origins. */

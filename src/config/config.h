@@ -115,6 +115,12 @@ int config_result_expand(const struct config_result *r,
  * command (argc when there is none), as ssh splits its command line. */
 size_t config_result_command_index(const struct config_result *r);
 
+/* ssh's -W: the host (or socket path, *portp then negative) standard
+ * input and output are forwarded to, or NULL without -W.  Valid while r
+ * lives. */
+const char *config_result_stdio_forward(const struct config_result *r,
+    int *portp);
+
 /* Appends to out exactly what `ssh -G` prints for r. */
 int config_print_ssh_g(const struct config_result *r, struct buf *out);
 /* Appends the `ssh -G` lines, each followed by where its value came from:

@@ -2437,6 +2437,7 @@ values_free(struct cfg_values *v)
 		&v->preferred_authentications, &v->bind_address,
 		&v->bind_interface, &v->pkcs11_provider, &v->sk_provider,
 		&v->control_path, &v->local_command, &v->remote_command,
+		&v->stdio_forward_host,
 		&v->identity_agent, &v->ignored_unknown, &v->revoked_host_keys,
 		&v->hostbased_accepted_algos, &v->pubkey_accepted_algos,
 		&v->known_hosts_command,
@@ -2498,6 +2499,13 @@ size_t
 config_result_command_index(const struct config_result *res)
 {
 	return res->v.command_index;
+}
+
+const char *
+config_result_stdio_forward(const struct config_result *res, int *portp)
+{
+	*portp = res->v.stdio_forward_port;
+	return res->v.stdio_forward_host;
 }
 
 void
@@ -2584,6 +2592,15 @@ fill_defaults(struct resolver *r)
 	DEFAULT_INT(r, K_FORWARD_X11, v->forward_x11, 0);
 	DEFAULT_INT(r, K_FORWARD_X11_TRUSTED, v->forward_x11_trusted, 1);
 	DEFAULT_INT(r, K_FORWARD_X11_TIMEOUT, v->forward_x11_timeout, 1200);
+	/* a TCP stdio forward is the whole point of that ssh: it fails
+	 * when the forward fails, and carries no other forwarding, unless
+	 * the user said otherwise (checked against ssh -G) */
+	if (v->stdio_forward_host != NULL &&
+	    v->stdio_forward_port != CFG_PORT_STREAMLOCAL) {
+		DEFAULT_INT(r, K_EXIT_ON_FORWARD_FAILURE,
+		    v->exit_on_forward_failure, 1);
+		DEFAULT_INT(r, K_CLEAR_ALL_FORWARDINGS, v->clear_forwardings, 1);
+	}
 	DEFAULT_INT(r, K_EXIT_ON_FORWARD_FAILURE, v->exit_on_forward_failure, 0);
 	DEFAULT_INT(r, K_CLEAR_ALL_FORWARDINGS, v->clear_forwardings, 0);
 	if (v->clear_forwardings == 1) {
@@ -3038,6 +3055,59 @@ apply_flag(struct resolver *r, struct cmdline *c, char opt, const char *arg)
 		}
 		mark(r, K_ESCAPE_CHAR);
 		return 0;
+	case 'L':
+	case 'R':
+	case 'D': {
+		/* as ssh.c: -R takes a remote dynamic forward as well */
+		struct cfg_forward fwd;
+		int ok = cfg_parse_forward(&fwd, arg, opt == 'D', opt == 'R');
+
+		if (!ok && opt == 'R')
+			ok = cfg_parse_forward(&fwd, arg, 1, 1);
+		if (!ok) {
+			say_error(r, "Bad %s forwarding specification '%s'",
+			    opt == 'L' ? "local" : opt == 'R' ? "remote" :
+			    "dynamic", arg);
+			fatal_error(r);
+			return -1;
+		}
+		add_forward(r, opt == 'R' ? &v->remote_forwards :
+		    &v->local_forwards, &fwd);
+		return r->fatal ? -1 : 0;
+	}
+	case 'W': {
+		struct cfg_forward fwd;
+
+		if (v->stdio_forward_host != NULL) {
+			say_error(r, "stdio forward already specified");
+			fatal_error(r);
+			return -1;
+		}
+		memset(&fwd, 0, sizeof(fwd));
+		if (cfg_parse_forward(&fwd, arg, 1, 0) == 0) {
+			cfg_forward_clear(&fwd);
+			say_error(r, "Bad stdio forwarding specification '%s'",
+			    arg);
+			fatal_error(r);
+			return -1;
+		}
+		v->stdio_forward_port = fwd.listen_port;
+		if (fwd.listen_port == CFG_PORT_STREAMLOCAL) {
+			v->stdio_forward_host = fwd.listen_path;
+			fwd.listen_path = NULL;
+		} else {
+			v->stdio_forward_host = fwd.listen_host;
+			fwd.listen_host = NULL;
+		}
+		/* a bare port leaves no host: ssh then forwards nothing and
+		 * runs no session, like -N */
+		cfg_forward_clear(&fwd);
+		v->request_tty = REQUEST_TTY_NO;
+		v->session_type = SESSION_TYPE_NONE;
+		mark(r, K_REQUEST_TTY);
+		mark(r, K_SESSION_TYPE);
+		return 0;
+	}
 	case 'w':
 		(void)n;
 		if (v->tun_open == -1)
