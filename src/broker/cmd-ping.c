@@ -41,6 +41,7 @@ cmd_ping(int argc, char **argv)
 
 	if (direct_open(&d, argc, argv) != 0)
 		goto done;
+	d.kex_only = 1;
 	while (!ready) {
 		if (direct_turn(&d, 1000, on_ready, &ready, NULL, 0) < 0)
 			goto done;

@@ -1,6 +1,7 @@
 /*
- * Direct connections: the resolved configuration turned into a TCP
- * connection and a transport, with the host key policy OpenSSH applies
+ * Direct connections: the resolved configuration turned into a chain of
+ * hops (TCP or a ProxyCommand first, then direct-tcpip channels) with a
+ * transport each, with the host key policy OpenSSH applies
  * (sshconnect.c): the names a key is looked up under (HostKeyAlias, or
  * the host with a non-default port; the address too with CheckHostIP),
  * the known_hosts files, StrictHostKeyChecking, HashKnownHosts, and the
@@ -25,9 +26,11 @@
 
 #include "broker/broker.h"
 #include "broker/direct.h"
+#include "broker/login.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "config/config.h"
+#include "proxy/proxy.h"
 #include "transport/knownhosts.h"
 #include "transport/transport.h"
 
@@ -41,8 +44,6 @@ monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
-
-/* The value ssh -G prints for keyword, or NULL; caller frees. */
 
 /* Reads a known_hosts file into kh; a missing file is not an error. */
 static void
@@ -95,59 +96,6 @@ strict_from(const char *v)
 		return TRANSPORT_HOSTKEY_STRICT_NO;
 	return TRANSPORT_HOSTKEY_STRICT_YES;
 }
-
-/* Connects to host:port, trying each address in turn, within
- * timeout_ms (negative: the system's own). */
-static int
-connect_to(const char *host, const char *port, int family, int timeout_ms,
-    char *addr, size_t addrlen)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	struct pollfd pfd;
-	socklen_t len;
-	int fd = -1, err = 0, one = 1, gai;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "ssh: Could not resolve hostname %s: %s\n", host,
-		    gai_strerror(gai));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd == -1)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (errno == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			len = sizeof(err);
-			if (poll(&pfd, 1, timeout_ms) == 1 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-			    err == 0)
-				break;
-			errno = err != 0 ? err : ETIMEDOUT;
-		}
-		err = errno;
-		close(fd);
-		fd = -1;
-	}
-	if (fd != -1) {
-		/* handshake packets are small: do not let Nagle hold them */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		(void)getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
-		    (socklen_t)addrlen, NULL, 0, NI_NUMERICHOST);
-	} else
-		fprintf(stderr, "ssh: connect to host %s port %s: %s\n", host,
-		    port, strerror(err != 0 ? err : ECONNREFUSED));
-	freeaddrinfo(res);
-	return fd;
-}
-
 static int
 ask_user(const char *key_type, const char *fp, const char *name)
 {
@@ -182,99 +130,188 @@ record_key(const char *file, const char *line)
 		close(fd);
 }
 
-char *
-direct_cfg(const struct direct *d, const char *keyword)
+
+/* One hop of the connection. */
+struct direct_hop {
+	char *label;            /* as the user wrote it, for messages */
+	struct config_result *res;
+	struct transport *t;
+	struct known_hosts *kh;
+	struct login *login;
+	char *hostname, *port, *user;
+	char *names[2];         /* names the host key is looked up under */
+	char *record_to;        /* where a new host key is recorded */
+	int batch;
+	int connect_timeout_ms; /* ConnectTimeout, -1: none */
+	/* until the server's version line came: ConnectTimeout */
+	uint64_t banner_deadline;
+	/* hops[0]: a socket (TCP, a ProxyCommand's, or one it passed) */
+	int fd;
+	struct proxy_child *child;
+	/* later hops: a direct-tcpip channel of the hop before */
+	uint32_t chan;
+	enum { LINK_NONE, LINK_OPENING, LINK_OPEN, LINK_GONE } link;
+	struct buf *pending;    /* channel bytes the transport has not taken */
+};
+
+#define MAX_HOPS 16
+
+static char *
+hop_cfg(const struct direct_hop *h, const char *keyword)
 {
-	return config_result_get_dup(d->res, keyword, 0);
+	return config_result_get_dup(h->res, keyword, 0);
 }
 
 static int
-cfg_is(const struct direct *d, const char *keyword, const char *value)
+hop_cfg_is(const struct direct_hop *h, const char *keyword, const char *value)
 {
-	char *v = direct_cfg(d, keyword);
+	char *v = hop_cfg(h, keyword);
 	int same = v != NULL && strcmp(v, value) == 0;
 
 	free(v);
 	return same;
 }
 
-int
-direct_open(struct direct *d, int argc, char **argv)
+char *
+direct_cfg(const struct direct *d, const char *keyword)
+{
+	return config_result_get_dup(d->res, keyword, 0);
+}
+
+/* Resolves argv into h; 0 or -1 with the messages printed. */
+static int
+resolve_hop(struct direct *d, struct direct_hop *h, char *const *argv,
+    size_t argc)
 {
 	struct config_request req;
 	struct config_cache *cache = NULL;
 	struct config_diag *diag = NULL;
-	struct transport_params p;
-	char *alias = NULL, *userkh = NULL, *globalkh = NULL, *strict = NULL;
-	char *kex = NULL, *hk = NULL, *ciphers = NULL, *macs = NULL;
-	char *proxy = NULL, *jump = NULL, *family = NULL, *timeout = NULL;
-	char *rekey = NULL, addr[NI_MAXHOST] = "";
 	size_t i;
-	int r, status = 255, af = AF_UNSPEC, tmo = -1;
+	int r, ret = -1;
 
-	memset(d, 0, sizeof(*d));
-	d->fd = -1;
-	if (host_env_init(&d->host) != 0)
-		return 255;
 	if ((cache = config_cache_new_oneshot()) == NULL ||
-	    (diag = config_diag_new()) == NULL)
-		goto out;
-	req.argv = argv;
-	req.argc = (size_t)argc;
-	r = config_resolve(cache, &d->host, &req, &d->res, diag);
-	for (i = 0; i < config_diag_count(diag); i++)
-		fprintf(stderr, "%s\n", config_diag_message(diag, i));
-	if (r != ERR_OK)
-		goto out;
-	d->hostname = direct_cfg(d, "hostname");
-	d->port = direct_cfg(d, "port");
-	d->user = direct_cfg(d, "user");
-	alias = direct_cfg(d, "hostkeyalias");
-	userkh = direct_cfg(d, "userknownhostsfile");
-	globalkh = direct_cfg(d, "globalknownhostsfile");
-	strict = direct_cfg(d, "stricthostkeychecking");
-	kex = direct_cfg(d, "kexalgorithms");
-	hk = direct_cfg(d, "hostkeyalgorithms");
-	ciphers = direct_cfg(d, "ciphers");
-	macs = direct_cfg(d, "macs");
-	proxy = direct_cfg(d, "proxycommand");
-	jump = direct_cfg(d, "proxyjump");
-	family = direct_cfg(d, "addressfamily");
-	timeout = direct_cfg(d, "connecttimeout");
-	rekey = direct_cfg(d, "rekeylimit");
-	d->batch = cfg_is(d, "batchmode", "yes");
-	if (d->hostname == NULL || d->port == NULL || d->user == NULL) {
+	    (diag = config_diag_new()) == NULL) {
 		fprintf(stderr, "sshbroker: out of memory\n");
 		goto out;
 	}
-	if (proxy != NULL || jump != NULL) {
-		fprintf(stderr, "sshbroker: %s: ProxyCommand and ProxyJump are "
-		    "not supported yet\n", d->hostname);
+	req.argv = argv;
+	req.argc = argc;
+	r = config_resolve(cache, &d->host, &req, &h->res, diag);
+	for (i = 0; i < config_diag_count(diag); i++) {
+		if (h->label != NULL)
+			fprintf(stderr, "sshbroker: jump host %s: %s\n", h->label,
+			    config_diag_message(diag, i));
+		else
+			fprintf(stderr, "%s\n", config_diag_message(diag, i));
+	}
+	if (r != ERR_OK)
+		goto out;
+	h->hostname = hop_cfg(h, "hostname");
+	h->port = hop_cfg(h, "port");
+	h->user = hop_cfg(h, "user");
+	if (h->hostname == NULL || h->port == NULL || h->user == NULL) {
+		fprintf(stderr, "sshbroker: out of memory\n");
 		goto out;
 	}
-	if (family != NULL)
-		af = strcmp(family, "inet") == 0 ? AF_INET :
-		    strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
-	if (timeout != NULL && strcmp(timeout, "none") != 0)
-		tmo = atoi(timeout) * 1000;
-	if ((d->kh = known_hosts_new()) == NULL)
+	h->batch = hop_cfg_is(h, "batchmode", "yes");
+	ret = 0;
+ out:
+	config_diag_free(diag);
+	config_cache_free(cache);
+	return ret;
+}
+
+/*
+ * The hop before h, as ssh reaches a ProxyJump: `ssh [-l user] [-p port]
+ * [-J earlier,hops] [-F file] host`, resolved on its own; only -F
+ * carries over.  0 with *has_jump 0 when h has none.
+ */
+static int
+resolve_jump(struct direct *d, const struct direct_hop *h,
+    struct direct_hop *prev, int *has_jump)
+{
+	const char *juser, *jhost, *jextra, *file;
+	char *argv[12], portbuf[16];
+	size_t argc = 0;
+	int jport;
+
+	*has_jump = config_result_jump(h->res, &juser, &jhost, &jport, &jextra);
+	if (!*has_jump)
+		return 0;
+	/* ssh.c refuses a jump to the very host it is for */
+	if (strcmp(jhost, h->hostname) == 0 &&
+	    (jport > 0 ? jport : 22) == atoi(h->port) &&
+	    strcmp(juser != NULL ? juser : h->user, h->user) == 0) {
+		fprintf(stderr, "sshbroker: jumphost loop via %s\n", jhost);
+		return -1;
+	}
+	if (juser != NULL) {
+		argv[argc++] = (char *)"-l";
+		argv[argc++] = (char *)juser;
+	}
+	if (jport > 0) {
+		snprintf(portbuf, sizeof(portbuf), "%d", jport);
+		argv[argc++] = (char *)"-p";
+		argv[argc++] = portbuf;
+	}
+	if (jextra != NULL) {
+		argv[argc++] = (char *)"-J";
+		argv[argc++] = (char *)jextra;
+	}
+	if ((file = config_result_config_file(h->res)) != NULL) {
+		argv[argc++] = (char *)"-F";
+		argv[argc++] = (char *)file;
+	}
+	argv[argc++] = (char *)"--";
+	argv[argc++] = (char *)jhost;
+	argv[argc] = NULL;
+	if (juser != NULL || jport > 0) {
+		size_t n = strlen(jhost) + (juser != NULL ? strlen(juser) : 0) + 24;
+
+		if ((prev->label = malloc(n)) == NULL)
+			return -1;
+		snprintf(prev->label, n, "%s%s%s%s%s", juser != NULL ? juser : "",
+		    juser != NULL ? "@" : "", jhost, jport > 0 ? ":" : "",
+		    jport > 0 ? portbuf : "");
+	} else if ((prev->label = strdup(jhost)) == NULL)
+		return -1;
+	return resolve_hop(d, prev, argv, argc);
+}
+
+/* Known hosts, names and algorithms of h, and its transport. */
+static int
+hop_start_transport(struct direct_hop *h, const char *addr)
+{
+	struct transport_params p;
+	char *alias = hop_cfg(h, "hostkeyalias");
+	char *userkh = hop_cfg(h, "userknownhostsfile");
+	char *globalkh = hop_cfg(h, "globalknownhostsfile");
+	char *strict = hop_cfg(h, "stricthostkeychecking");
+	char *kex = hop_cfg(h, "kexalgorithms");
+	char *hk = hop_cfg(h, "hostkeyalgorithms");
+	char *ciphers = hop_cfg(h, "ciphers");
+	char *macs = hop_cfg(h, "macs");
+	char *rekey = hop_cfg(h, "rekeylimit");
+	char *ivl = hop_cfg(h, "serveraliveinterval");
+	char *cnt = hop_cfg(h, "serveralivecountmax");
+	int r, ret = -1;
+
+	if ((h->kh = known_hosts_new()) == NULL)
 		goto out;
-	load_known_hosts_list(d->kh, userkh);
-	load_known_hosts_list(d->kh, globalkh);
+	load_known_hosts_list(h->kh, userkh);
+	load_known_hosts_list(h->kh, globalkh);
 	if (userkh != NULL && strcmp(userkh, "none") != 0 &&
-	    (d->record_to = strdup(userkh)) != NULL)
-		d->record_to[strcspn(d->record_to, " ")] = '\0';
-	if ((d->fd = connect_to(d->hostname, d->port, af, tmo, addr,
-	    sizeof(addr))) == -1)
-		goto out;
+	    (h->record_to = strdup(userkh)) != NULL)
+		h->record_to[strcspn(h->record_to, " ")] = '\0';
 	/* the names OpenSSH looks the key up under (sshconnect.c):
-	 * HostKeyAlias as is, else the host with a non-default port */
-	d->names[0] = alias != NULL ? strdup(alias) :
-	    known_hosts_name(d->hostname, atoi(d->port));
-	if (cfg_is(d, "checkhostip", "yes") && alias == NULL &&
-	    addr[0] != '\0' && strcmp(addr, d->hostname) != 0)
-		d->names[1] = known_hosts_name(addr, atoi(d->port));
-	if (d->names[0] == NULL)
+	 * HostKeyAlias as is, else the host with a non-default port, and
+	 * with CheckHostIP the address a TCP connection reached */
+	h->names[0] = alias != NULL ? strdup(alias) :
+	    known_hosts_name(h->hostname, atoi(h->port));
+	if (hop_cfg_is(h, "checkhostip", "yes") && alias == NULL &&
+	    addr != NULL && addr[0] != '\0' && strcmp(addr, h->hostname) != 0)
+		h->names[1] = known_hosts_name(addr, atoi(h->port));
+	if (h->names[0] == NULL)
 		goto out;
 	memset(&p, 0, sizeof(p));
 	p.kex_algorithms = kex;
@@ -290,89 +327,484 @@ direct_open(struct direct *d, int argc, char **argv)
 			p.rekey_seconds = secs;
 		}
 	}
-	{
-		char *ivl = direct_cfg(d, "serveraliveinterval");
-		char *cnt = direct_cfg(d, "serveralivecountmax");
-
-		p.keepalive_interval = ivl != NULL ? (uint32_t)atoi(ivl) : 0;
-		p.keepalive_count_max = cnt != NULL ? (uint32_t)atoi(cnt) : 3;
-		free(ivl);
-		free(cnt);
-	}
-	p.known_hosts = d->kh;
-	p.hostkey_names = (const char *const *)d->names;
-	p.n_hostkey_names = d->names[1] != NULL ? 2 : 1;
+	p.keepalive_interval = ivl != NULL ? (uint32_t)atoi(ivl) : 0;
+	p.keepalive_count_max = cnt != NULL ? (uint32_t)atoi(cnt) : 3;
+	p.known_hosts = h->kh;
+	p.hostkey_names = (const char *const *)h->names;
+	p.n_hostkey_names = h->names[1] != NULL ? 2 : 1;
 	p.strict = strict_from(strict);
-	p.hash_known_hosts = cfg_is(d, "hashknownhosts", "yes");
-	if ((r = transport_new(&p, monotonic_ms(), &d->t)) != ERR_OK) {
-		fprintf(stderr, "sshbroker: %s\n", err_str(r));
+	p.hash_known_hosts = hop_cfg_is(h, "hashknownhosts", "yes");
+	if ((r = transport_new(&p, monotonic_ms(), &h->t)) != ERR_OK) {
+		fprintf(stderr, "sshbroker: %s: %s\n", h->label, err_str(r));
 		goto out;
 	}
-	status = 0;
+	ret = 0;
  out:
 	free(alias); free(userkh); free(globalkh); free(strict); free(kex);
-	free(hk); free(ciphers); free(macs); free(proxy); free(jump);
-	free(family); free(timeout); free(rekey);
-	config_diag_free(diag);
-	config_cache_free(cache);
+	free(hk); free(ciphers); free(macs); free(rekey); free(ivl); free(cnt);
+	return ret;
+}
+
+/* The ProxyCommand of the first hop, through the user's shell, with its
+ * stderr on ours; with ProxyUseFdpass it hands back a socket instead of
+ * carrying the bytes itself.  0 or -1 with the reason printed. */
+static int
+hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
+{
+	struct proxy_spawn_spec spec;
+	struct pollfd pfd;
+	const char *why = NULL;
+	char *expanded = NULL;
+	int r, status, fdpass = hop_cfg_is(h, "proxyusefdpass", "yes");
+	uint64_t deadline;
+
+	if (strcmp(command, "-") == 0) {
+		fprintf(stderr, "sshbroker: %s: ProxyCommand - needs ssh's own "
+		    "standard input and is not supported\n", h->label);
+		return -1;
+	}
+	if (config_result_expand_proxy_command(h->res, command, &expanded,
+	    &why) != ERR_OK) {
+		fprintf(stderr, "sshbroker: %s: ProxyCommand not run: %s\n",
+		    h->label, why != NULL ? why : "cannot expand it");
+		return -1;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.shell = getenv("SHELL") != NULL && *getenv("SHELL") != '\0' ?
+	    getenv("SHELL") : "/bin/sh";
+	spec.command = expanded;
+	spec.stdin_mode = PROXY_STDIO_SOCKET;
+	spec.stdout_mode = PROXY_STDIO_SOCKET;
+	spec.stderr_mode = PROXY_STDIO_INHERIT;
+	spec.exec_prefix = 1;
+	r = proxy_spawn(&spec, &h->child);
+	free(expanded);
+	if (r != ERR_OK) {
+		fprintf(stderr, "sshbroker: %s: cannot run ProxyCommand: %s\n",
+		    h->label, r == ERR_CHILD_FAILED ? strerror(errno) : err_str(r));
+		return -1;
+	}
+	if (!fdpass) {
+		h->fd = proxy_child_take_socket(h->child);
+		return h->fd == -1 ? -1 : 0;
+	}
+	/* ProxyUseFdpass: the dialer passes a connected socket and exits */
+	deadline = h->connect_timeout_ms >= 0 ?
+	    monotonic_ms() + (uint64_t)h->connect_timeout_ms : UINT64_MAX;
+	pfd.fd = proxy_child_socket(h->child);
+	pfd.events = POLLIN;
+	for (;;) {
+		uint64_t now = monotonic_ms();
+		int wait = deadline == UINT64_MAX ? -1 :
+		    now >= deadline ? 0 : (int)(deadline - now);
+
+		r = proxy_fdpass_receive(pfd.fd, &h->fd);
+		if (r != ERR_AGAIN)
+			break;
+		if (wait == 0 || (poll(&pfd, 1, wait) < 0 && errno != EINTR)) {
+			r = ERR_TIMEOUT;
+			break;
+		}
+	}
+	if (r != ERR_OK) {
+		fprintf(stderr, "sshbroker: %s: the ProxyCommand did not pass "
+		    "back a connection%s\n", h->label,
+		    r == ERR_TIMEOUT ? " (timed out)" : "");
+		return -1;
+	}
+	/* as ssh, the dialer's work is done: reap it */
+	if (proxy_child_wait(h->child, 5000, &status) == ERR_OK) {
+		proxy_child_free(h->child);
+		h->child = NULL;
+	}
+	(void)d;
+	return 0;
+}
+
+static void
+say_dead(const struct direct *d, const struct direct_hop *h, const char *why)
+{
+	if (h == &d->hops[d->n_hops - 1])
+		fprintf(stderr, "sshbroker: %s: %s\n", h->names[0] != NULL ?
+		    h->names[0] : h->label, why);
+	else
+		fprintf(stderr, "sshbroker: jump host %s: %s\n", h->label, why);
+}
+
+/* The first hop's byte path: its ProxyCommand, or TCP. */
+static int
+hop_connect_first(struct direct *d, struct direct_hop *h)
+{
+	struct proxy_tcp_spec spec;
+	char *proxy = hop_cfg(h, "proxycommand");
+	char *family = hop_cfg(h, "addressfamily");
+	char *bind_address = hop_cfg(h, "bindaddress");
+	char *bind_interface = hop_cfg(h, "bindinterface");
+	char *attempts = hop_cfg(h, "connectionattempts");
+	char addr[NI_MAXHOST] = "", err[512];
+	int r = -1, af = AF_UNSPEC;
+
+	if (proxy != NULL && strcmp(proxy, "none") != 0) {
+		r = hop_proxy_command(d, h, proxy);
+		if (r == 0)
+			r = hop_start_transport(h, NULL);
+		goto out;
+	}
+	if (family != NULL)
+		af = strcmp(family, "inet") == 0 ? AF_INET :
+		    strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+	memset(&spec, 0, sizeof(spec));
+	spec.host = h->hostname;
+	spec.port = h->port;
+	spec.family = af;
+	spec.bind_address = bind_address;
+	spec.bind_interface = bind_interface;
+	spec.timeout_ms = h->connect_timeout_ms;
+	spec.attempts = attempts != NULL ? atoi(attempts) : 1;
+	if (proxy_tcp_connect(&spec, &h->fd, addr, sizeof(addr), err,
+	    sizeof(err)) != ERR_OK) {
+		h->fd = -1;
+		say_dead(d, h, err);
+		goto out;
+	}
+	r = hop_start_transport(h, addr);
+ out:
+	free(proxy);
+	free(family);
+	free(bind_address);
+	free(bind_interface);
+	free(attempts);
+	return r;
+}
+
+static int
+hop_timeout_ms(const struct direct_hop *h)
+{
+	char *v = hop_cfg(h, "connecttimeout");
+	int ms = v != NULL && strcmp(v, "none") != 0 ? atoi(v) * 1000 : -1;
+
+	free(v);
+	return ms;
+}
+
+int
+direct_open(struct direct *d, int argc, char **argv)
+{
+	struct direct_hop *chain[MAX_HOPS], *h;
+	size_t n = 0, i, j;
+	int has_jump, status = 255;
+
+	memset(d, 0, sizeof(*d));
+	if (host_env_init(&d->host) != 0)
+		return 255;
+	if ((d->hops = calloc(MAX_HOPS, sizeof(*d->hops))) == NULL)
+		goto out;
+	for (i = 0; i < MAX_HOPS; i++) {
+		d->hops[i].fd = -1;
+		chain[i] = &d->hops[MAX_HOPS - 1 - i];
+	}
+	/* the destination, then each jump before it, filled from the end */
+	if (resolve_hop(d, chain[0], argv, (size_t)argc) != 0)
+		goto out;
+	n = 1;
+	if ((chain[0]->label = config_result_get_dup(chain[0]->res, "host",
+	    0)) == NULL)
+		goto out;
+	for (;;) {
+		if (n == MAX_HOPS) {
+			fprintf(stderr, "sshbroker: more than %d jump hosts: "
+			    "is there a ProxyJump loop?\n", MAX_HOPS - 1);
+			goto out;
+		}
+		if (resolve_jump(d, chain[n - 1], chain[n], &has_jump) != 0)
+			goto out;
+		if (!has_jump)
+			break;
+		/* a name met twice means the configuration jumps around in
+		 * a circle (ssh would start ssh after ssh until it fails) */
+		for (j = 0; j < n; j++) {
+			if (strcmp(chain[j]->label, chain[n]->label) == 0) {
+				fprintf(stderr, "sshbroker: jumphost loop via %s: "
+				    "it is already in the chain\n", chain[n]->label);
+				n++;
+				goto out;
+			}
+		}
+		n++;
+	}
+	/* hops[0 .. n) in the order they are reached */
+	if (n < MAX_HOPS) {
+		memmove(d->hops, d->hops + (MAX_HOPS - n), n * sizeof(*d->hops));
+		for (i = n; i < MAX_HOPS; i++) {
+			memset(&d->hops[i], 0, sizeof(d->hops[i]));
+			d->hops[i].fd = -1;
+		}
+	}
+	d->n_hops = n;
+	h = &d->hops[n - 1];
+	for (i = 0; i < n; i++) {
+		d->hops[i].connect_timeout_ms = hop_timeout_ms(&d->hops[i]);
+		if (i > 0 && hop_start_transport(&d->hops[i], NULL) != 0)
+			goto out;
+	}
+	d->res = h->res;
+	d->hostname = h->hostname;
+	d->port = h->port;
+	d->user = h->user;
+	d->batch = h->batch;
+	if (hop_connect_first(d, &d->hops[0]) != 0)
+		goto out;
+	d->t = h->t;
+	if (d->hops[0].connect_timeout_ms >= 0)
+		d->hops[0].banner_deadline = monotonic_ms() +
+		    (uint64_t)d->hops[0].connect_timeout_ms;
+	status = 0;
+ out:
+	if (status != 0 && d->n_hops == 0) {
+		/* the chain was not moved into place: free what was made */
+		d->n_hops = MAX_HOPS;
+	}
 	return status;
 }
 
 void
 direct_close(struct direct *d)
 {
-	if (d->fd != -1)
-		close(d->fd);
-	transport_free(d->t);
-	known_hosts_free(d->kh);
-	free(d->names[0]);
-	free(d->names[1]);
-	free(d->record_to);
-	free(d->hostname);
-	free(d->port);
-	free(d->user);
-	config_result_free(d->res);
+	size_t i;
+
+	for (i = 0; d->hops != NULL && i < d->n_hops; i++) {
+		struct direct_hop *h = &d->hops[i];
+
+		if (h->fd != -1)
+			close(h->fd);
+		/* the ProxyCommand goes with the connection, reaped */
+		proxy_child_kill_free(h->child, 500);
+		login_free(h->login);
+		transport_free(h->t);
+		known_hosts_free(h->kh);
+		buf_free(h->pending);
+		free(h->names[0]);
+		free(h->names[1]);
+		free(h->record_to);
+		free(h->hostname);
+		free(h->port);
+		free(h->user);
+		free(h->label);
+		config_result_free(h->res);
+	}
+	free(d->hops);
 	host_env_free(&d->host);
 	memset(d, 0, sizeof(*d));
-	d->fd = -1;
 }
 
-/* Hands out pending events: 0 to go on, 1 when on_event says stop,
- * -1 when the transport died. */
+/* Gives hop h the bytes its channel brought that it has not taken. */
 static int
-direct_events(struct direct *d,
+hop_feed(struct direct *d, struct direct_hop *h, struct direct_hop *prev)
+{
+	size_t used;
+
+	while (h->pending != NULL && buf_len(h->pending) > 0) {
+		if (transport_input(h->t, buf_ptr(h->pending),
+		    buf_len(h->pending), &used) != ERR_OK || used == 0)
+			break;
+		(void)buf_consume(h->pending, used);
+		/* the hop before opens its window only as we take bytes */
+		if (channel_consumed(prev->t, h->chan, used) != ERR_OK)
+			return -1;
+	}
+	(void)d;
+	return 0;
+}
+
+/*
+ * The events of a jump hop: its own login, then the channel that carries
+ * the next hop, whose bytes go straight into the next transport.
+ */
+static int
+jump_event(struct direct *d, size_t i, const struct transport_event *ev)
+{
+	struct direct_hop *h = &d->hops[i], *next = &d->hops[i + 1];
+	size_t used = 0;
+
+	switch (ev->type) {
+	case TRANSPORT_EV_AUTHENTICATED:
+		if (channel_open_direct_tcpip(h->t, next->hostname,
+		    (uint32_t)atoi(next->port), "127.0.0.1", 65535,
+		    &next->chan) != ERR_OK)
+			return -1;
+		next->link = LINK_OPENING;
+		return 0;
+	default:
+		break;
+	}
+	if (next->link == LINK_NONE || ev->channel != next->chan)
+		return 0;
+	switch (ev->type) {
+	case TRANSPORT_EV_CHANNEL_OPEN:
+		next->link = LINK_OPEN;
+		if (next->connect_timeout_ms >= 0)
+			next->banner_deadline = monotonic_ms() +
+			    (uint64_t)next->connect_timeout_ms;
+		return 0;
+	case TRANSPORT_EV_CHANNEL_OPEN_FAILED:
+		fprintf(stderr, "sshbroker: jump host %s cannot reach %s "
+		    "(%s port %s): %s\n", h->label, next->label,
+		    next->hostname, next->port, ev->line);
+		next->link = LINK_GONE;
+		return -1;
+	case TRANSPORT_EV_CHANNEL_DATA:
+		if (next->pending == NULL || buf_len(next->pending) == 0) {
+			/* the usual case: all of it goes in at once */
+			if (transport_input(next->t, ev->packet, ev->packet_len,
+			    &used) != ERR_OK)
+				used = ev->packet_len;
+			if (used > 0 && channel_consumed(h->t, next->chan, used) !=
+			    ERR_OK)
+				return -1;
+		}
+		if (used < ev->packet_len) {
+			if (next->pending == NULL &&
+			    (next->pending = buf_new(0)) == NULL)
+				return -1;
+			if (buf_put(next->pending, ev->packet + used,
+			    ev->packet_len - used) != ERR_OK)
+				return -1;
+		}
+		return 0;
+	case TRANSPORT_EV_CHANNEL_EOF:
+	case TRANSPORT_EV_CHANNEL_CLOSED:
+		if (next->link != LINK_GONE) {
+			next->link = LINK_GONE;
+			(void)transport_input_eof(next->t);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The host key questions and learned keys of any hop. */
+static int
+hostkey_event(struct direct_hop *h, const struct transport_event *ev)
+{
+	switch (ev->type) {
+	case TRANSPORT_EV_HOSTKEY_ASK:
+		(void)transport_hostkey_decide(h->t, !h->batch &&
+		    ask_user(ev->key_type, ev->fingerprint, h->names[0]));
+		return 1;
+	case TRANSPORT_EV_HOSTKEY_LEARNED:
+		if (h->record_to != NULL)
+			record_key(h->record_to, ev->line);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Hands out pending events of hop i: 0 to go on, 1 when on_event says
+ * stop, -1 when the transport died. */
+static int
+hop_events(struct direct *d, size_t i,
     int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx)
 {
+	struct direct_hop *h = &d->hops[i];
+	int last = i == d->n_hops - 1;
 	struct transport_event ev;
 	int r;
 
-	while (transport_next_event(d->t, &ev) == ERR_OK &&
+	while (transport_next_event(h->t, &ev) == ERR_OK &&
 	    ev.type != TRANSPORT_EV_NONE) {
-		switch (ev.type) {
-		case TRANSPORT_EV_HOSTKEY_ASK:
-			(void)transport_hostkey_decide(d->t, !d->batch &&
-			    ask_user(ev.key_type, ev.fingerprint, d->names[0]));
-			continue;
-		case TRANSPORT_EV_HOSTKEY_LEARNED:
-			if (d->record_to != NULL)
-				record_key(d->record_to, ev.line);
-			continue;
-		case TRANSPORT_EV_DISCONNECTED:
-			fprintf(stderr, "sshbroker: %s: %s\n", d->names[0],
-			    ev.reason);
+		if (ev.type == TRANSPORT_EV_DISCONNECTED) {
+			say_dead(d, h, ev.reason);
 			return -1;
-		default:
-			if (on_event == NULL || (r = on_event(ctx, &ev)) == 0)
+		}
+		if (hostkey_event(h, &ev))
+			continue;
+		if (!(last && d->kex_only)) {
+			if (h->login == NULL && (h->login = login_new(h->t, h->res,
+			    &d->host, h->batch)) == NULL)
+				return -1;
+			if ((r = login_on_event(h->login, &ev)) > 0)
 				continue;
-			if (r > 0)
+		} else
+			r = 0;
+		if (r == 0 && !last)
+			r = jump_event(d, i, &ev);
+		else if (r == 0 && on_event != NULL) {
+			if ((r = on_event(ctx, &ev)) > 0)
 				return 1;
-			/* the caller's call killed the transport: say why */
-			while (transport_next_event(d->t, &ev) == ERR_OK &&
+		}
+		if (r < 0) {
+			/* the call that failed killed the transport: say why */
+			while (transport_next_event(h->t, &ev) == ERR_OK &&
 			    ev.type != TRANSPORT_EV_NONE) {
 				if (ev.type == TRANSPORT_EV_DISCONNECTED)
-					fprintf(stderr, "sshbroker: %s: %s\n",
-					    d->names[0], ev.reason);
+					say_dead(d, h, ev.reason);
 			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Everything that can move without waiting: events hop by hop from the
+ * first (their channel data feeds the next hop), then each later hop's
+ * output into its channel, from the last (its bytes become the hop
+ * before's output).  Repeated while anything moved.
+ */
+static int
+direct_settle(struct direct *d,
+    int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx)
+{
+	const unsigned char *out;
+	size_t i, len, w, rounds;
+	int r, moved;
+
+	for (rounds = 0; rounds < 64; rounds++) {
+		moved = 0;
+		for (i = 0; i < d->n_hops; i++) {
+			if (i > 0 && d->hops[i].link == LINK_OPEN &&
+			    hop_feed(d, &d->hops[i], &d->hops[i - 1]) != 0)
+				return -1;
+			if ((r = hop_events(d, i, on_event, ctx)) != 0)
+				return r;
+		}
+		for (i = d->n_hops; i-- > 1;) {
+			struct direct_hop *h = &d->hops[i];
+
+			if (h->link != LINK_OPEN)
+				continue;
+			transport_output(h->t, &out, &len);
+			if (len == 0)
+				continue;
+			w = 0;
+			if (channel_write(d->hops[i - 1].t, h->chan, out, len,
+			    &w) == ERR_OK && w > 0) {
+				transport_output_consume(h->t, w);
+				moved = 1;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	return 0;
+}
+
+static int
+check_banner_deadlines(struct direct *d, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_hops; i++) {
+		struct direct_hop *h = &d->hops[i];
+
+		if (h->banner_deadline == 0 ||
+		    transport_negotiated(h->t, "server_version") != NULL)
+			continue;
+		if (now >= h->banner_deadline) {
+			say_dead(d, h, "Connection timed out during banner "
+			    "exchange");
 			return -1;
 		}
 	}
@@ -384,47 +816,62 @@ direct_turn(struct direct *d, int timeout_ms,
     int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx,
     struct pollfd *extra, size_t n_extra)
 {
+	struct direct_hop *h0 = &d->hops[0];
 	struct pollfd pfd[8];
 	const unsigned char *out;
 	size_t outlen, used, i;
+	uint64_t now;
 	ssize_t n;
 	int r;
 
-	if ((r = direct_events(d, on_event, ctx)) != 0)
+	if ((r = direct_settle(d, on_event, ctx)) != 0)
 		return r;
 	if (n_extra > sizeof(pfd) / sizeof(pfd[0]) - 1)
 		n_extra = sizeof(pfd) / sizeof(pfd[0]) - 1;
-	transport_output(d->t, &out, &outlen);
-	pfd[0].fd = d->fd;
+	transport_output(h0->t, &out, &outlen);
+	pfd[0].fd = h0->fd;
 	pfd[0].events = (d->rlen == 0 ? POLLIN : 0) | (outlen > 0 ? POLLOUT : 0);
 	pfd[0].revents = 0;
 	for (i = 0; i < n_extra; i++)
 		pfd[i + 1] = extra[i];
+	if (h0->banner_deadline != 0 &&
+	    transport_negotiated(h0->t, "server_version") == NULL) {
+		now = monotonic_ms();
+		if (now >= h0->banner_deadline)
+			timeout_ms = 0;
+		else if (timeout_ms < 0 ||
+		    h0->banner_deadline - now < (uint64_t)timeout_ms)
+			timeout_ms = (int)(h0->banner_deadline - now);
+	}
 	if (poll(pfd, 1 + n_extra, timeout_ms) < 0 && errno != EINTR)
 		return -1;
 	for (i = 0; i < n_extra; i++)
 		extra[i].revents = pfd[i + 1].revents;
-	(void)transport_tick(d->t, monotonic_ms());
+	now = monotonic_ms();
+	for (i = 0; i < d->n_hops; i++)
+		(void)transport_tick(d->hops[i].t, now);
+	if (check_banner_deadlines(d, now) != 0)
+		return -1;
 	if (outlen > 0 && (pfd[0].revents & (POLLOUT | POLLERR))) {
-		if ((n = write(d->fd, out, outlen)) > 0)
-			transport_output_consume(d->t, (size_t)n);
+		if ((n = write(h0->fd, out, outlen)) > 0)
+			transport_output_consume(h0->t, (size_t)n);
 	}
 	if (d->rlen == 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-		n = read(d->fd, d->rbuf, sizeof(d->rbuf));
+		n = read(h0->fd, d->rbuf, sizeof(d->rbuf));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			(void)transport_input_eof(d->t);
+			(void)transport_input_eof(h0->t);
 		else if (n > 0) {
 			d->roff = 0;
 			d->rlen = (size_t)n;
 		}
 	}
 	while (d->rlen > 0) {
-		if (transport_input(d->t, d->rbuf + d->roff, d->rlen, &used) !=
+		if (transport_input(h0->t, d->rbuf + d->roff, d->rlen, &used) !=
 		    ERR_OK || used == 0)
 			break;
 		d->roff += used;
 		d->rlen -= used;
 	}
 	/* what the input produced is handled now, not after another wait */
-	return direct_events(d, on_event, ctx);
+	return direct_settle(d, on_event, ctx);
 }

@@ -1,8 +1,12 @@
 /*
- * A direct connection (no daemon): resolve the destination, connect by
- * TCP, and run a transport with the host key policy and algorithms the
- * resolved configuration asks for.  Shared by `sshbroker ping` and
- * `sshbroker exec --direct`.  Internal to src/broker.
+ * A direct connection (no daemon): resolve the destination and every
+ * ProxyJump hop before it, reach the first hop by TCP or through its
+ * ProxyCommand (ProxyUseFdpass too), and carry each later hop's
+ * transport inside a direct-tcpip channel of the hop before it, all in
+ * this process.  Every hop has its own host key policy, known_hosts,
+ * algorithms and authentication, resolved as ssh resolves a jump host.
+ * Shared by `sshbroker ping` and `sshbroker exec --direct`.  Internal to
+ * src/broker.
  */
 #ifndef SSHBROKER_BROKER_DIRECT_H
 #define SSHBROKER_BROKER_DIRECT_H
@@ -12,39 +16,46 @@
 #include "config/config.h"
 
 struct transport;
-struct known_hosts;
 struct transport_event;
+struct direct_hop;
 
 struct direct {
 	struct config_host host;
+	/* hops[0] is reached first; hops[n_hops - 1] is the destination */
+	struct direct_hop *hops;
+	size_t n_hops;
+	/* the destination's, for the caller */
 	struct config_result *res;
 	struct transport *t;
-	struct known_hosts *kh;
-	int fd;
 	char *hostname, *port, *user;
-	char *names[2];         /* names the host key is looked up under */
-	char *record_to;        /* where a new host key is recorded */
 	int batch;              /* BatchMode: never prompt */
-	/* input not yet taken by the transport */
+	/* set by the caller before the first turn: the destination's
+	 * TRANSPORT_EV_READY goes to on_event and nobody logs in there
+	 * (`ping`); jump hops still log in, to reach it */
+	int kex_only;
+	/* input read from hops[0]'s socket, not yet taken by its transport */
 	unsigned char rbuf[65536];
 	size_t roff, rlen;
 };
 
-/* Resolves argv (ssh-style), connects and starts the transport.  0, or
- * 255 with the reason already on stderr. */
+/* Resolves argv (ssh-style) and the jump hops, connects the first hop
+ * and starts every transport.  0, or 255 with the reason on stderr. */
 int direct_open(struct direct *d, int argc, char **argv);
+/* Closes everything; a ProxyCommand is stopped and reaped. */
 void direct_close(struct direct *d);
-/* The resolved value of an ssh -G keyword; caller frees. */
+/* The destination's resolved value of an ssh -G keyword; caller frees. */
 char *direct_cfg(const struct direct *d, const char *keyword);
 
 /*
- * One turn: moves bytes between the socket and the transport (waiting at
- * most timeout_ms), then hands each event to on_event, after answering
- * host key questions and recording learned keys itself.  on_event
+ * One turn: moves bytes between the socket, the hops and the transports
+ * (waiting at most timeout_ms), authenticates every hop, answers host key
+ * questions and records learned keys, then hands the destination's
+ * other events (from TRANSPORT_EV_AUTHENTICATED on) to on_event, which
  * returns 0 to go on, 1 to end the turn at once, -1 to fail.  extra and
  * n_extra let the caller poll its own fds in the same turn; their revents
- * are filled in.  Returns 0, 1 when on_event asked to stop, or -1 once the
- * transport is dead (the reason printed) or on_event failed.
+ * are filled in.  Returns 0, 1 when on_event asked to stop, or -1 once a
+ * transport is dead (the reason printed, naming the hop) or on_event
+ * failed.
  */
 struct pollfd;
 int direct_turn(struct direct *d, int timeout_ms,

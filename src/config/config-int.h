@@ -271,6 +271,8 @@ struct cfg_values {
 	/* -W host:port (port CFG_PORT_STREAMLOCAL: host is a socket path) */
 	char *stdio_forward_host;
 	int stdio_forward_port;
+	/* -F as given, which a ProxyJump hop inherits */
+	char *config_file_arg;
 	/* Where each keyword's value came from (first setter wins). */
 	struct cfg_origin origin[K_COUNT];
 	/* Names of the files that contributed, for origins. */

@@ -121,6 +121,19 @@ size_t config_result_command_index(const struct config_result *r);
 const char *config_result_stdio_forward(const struct config_result *r,
     int *portp);
 
+/* ProxyJump as ssh runs it: the hop nearest the destination (*hostp,
+ * *userp or NULL, *portp or <= 0 for the hop's own) and the hops before
+ * it as a -J list (*extrap, NULL when none).  0 when there is no jump. */
+int config_result_jump(const struct config_result *r, const char **userp,
+    const char **hostp, int *portp, const char **extrap);
+/* The request's -F argument (a jump hop is resolved with it), or NULL. */
+const char *config_result_config_file(const struct config_result *r);
+/* command with the tokens ssh gives a ProxyCommand (%h %k %n %p %r %%)
+ * expanded.  ERR_CONFIG with *whyp when a token is unknown or a name
+ * that would reach the shell has characters a shell would act on. */
+int config_result_expand_proxy_command(const struct config_result *r,
+    const char *command, char **outp, const char **whyp);
+
 /* Appends to out exactly what `ssh -G` prints for r. */
 int config_print_ssh_g(const struct config_result *r, struct buf *out);
 /* Appends the `ssh -G` lines, each followed by where its value came from:

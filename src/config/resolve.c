@@ -2437,7 +2437,7 @@ values_free(struct cfg_values *v)
 		&v->preferred_authentications, &v->bind_address,
 		&v->bind_interface, &v->pkcs11_provider, &v->sk_provider,
 		&v->control_path, &v->local_command, &v->remote_command,
-		&v->stdio_forward_host,
+		&v->stdio_forward_host, &v->config_file_arg,
 		&v->identity_agent, &v->ignored_unknown, &v->revoked_host_keys,
 		&v->hostbased_accepted_algos, &v->pubkey_accepted_algos,
 		&v->known_hosts_command,
@@ -2506,6 +2506,62 @@ config_result_stdio_forward(const struct config_result *res, int *portp)
 {
 	*portp = res->v.stdio_forward_port;
 	return res->v.stdio_forward_host;
+}
+
+int
+config_result_jump(const struct config_result *res, const char **userp,
+    const char **hostp, int *portp, const char **extrap)
+{
+	const struct cfg_values *v = &res->v;
+
+	/* "none" left by ProxyJump none, as ssh clears it */
+	if (v->jump_host == NULL || (strcmp(v->jump_host, "none") == 0 &&
+	    v->jump_port <= 0 && v->jump_user == NULL))
+		return 0;
+	*userp = v->jump_user;
+	*hostp = v->jump_host;
+	*portp = v->jump_port;
+	*extrap = v->jump_extra;
+	return 1;
+}
+
+const char *
+config_result_config_file(const struct config_result *res)
+{
+	return res->v.config_file_arg;
+}
+
+int
+config_result_expand_proxy_command(const struct config_result *res,
+    const char *command, char **outp, const char **whyp)
+{
+	struct cfg_token t[5];
+	size_t i, n = 0;
+
+	/* the tokens sshconnect.c gives a ProxyCommand, and no ${VAR} */
+	for (i = 0; i < res->v.n_tokens; i++) {
+		if (strchr("hknpr", res->v.tokens[i].key) != NULL && n < 5)
+			t[n++] = res->v.tokens[i];
+	}
+	*whyp = NULL;
+	/* a name that reaches the shell must not be able to say anything
+	 * to it (ssh's valid hostname and user checks); ssh applies them
+	 * to names from the command line, we to every name the command
+	 * gets, since a HostName with shell syntax cannot resolve anyway */
+	for (i = 0; i < n; i++) {
+		char tok[3] = { '%', t[i].key, '\0' };
+
+		if (strstr(command, tok) == NULL)
+			continue;
+		if (t[i].key == 'r' ? !config_valid_user(t[i].value) :
+		    t[i].key != 'p' && !config_valid_hostname(t[i].value)) {
+			*whyp = t[i].key == 'r' ?
+			    "remote username contains invalid characters" :
+			    "hostname contains invalid characters";
+			return ERR_CONFIG;
+		}
+	}
+	return cfg_expand(command, t, n, NULL, NULL, outp, whyp);
 }
 
 void
@@ -3687,6 +3743,9 @@ config_resolve(struct config_cache *cache, const struct config_host *env,
 		goto fail;
 	}
 	if ((r.v->host_arg = xdup(&r, c.host)) == NULL)
+		goto out;
+	if (c.config_file != NULL &&
+	    (r.v->config_file_arg = xdup(&r, c.config_file)) == NULL)
 		goto out;
 
 	/* first pass */

@@ -1,0 +1,560 @@
+/*
+ * The client side of user authentication for one transport: which keys
+ * to offer (the agent's, then IdentityFile and their certificates, as
+ * ssh offers them), signatures from the agent or the key files, and
+ * answers to passphrase, password and keyboard-interactive prompts from
+ * the terminal or SSH_ASKPASS.  One per hop of a connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "broker/login.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "config/config.h"
+#include "transport/agent.h"
+#include "transport/transport.h"
+#include "transport/userkey.h"
+
+#define PROMPT_MAX 1024
+#define KEY_FILE_MAX (1024u * 1024)
+
+/* A key offered to the server, and where its signature comes from. */
+struct key_source {
+	unsigned char *blob;
+	size_t len;
+	int from_agent;
+	char *path;             /* file keys */
+	struct userkey *key;    /* loaded (NULL while encrypted) */
+	/* a certificate: the source whose private key signs for it */
+	int signer;
+};
+
+struct login {
+	struct transport *t;
+	const struct config_result *res;
+	const struct config_host *host;
+	char *user;
+	int batch;
+	struct agent *agent;
+	int agent_fd;
+	struct key_source *keys;
+	size_t n_keys;
+};
+
+/* Reads one answer without echo from the terminal, or from SSH_ASKPASS
+ * when there is no terminal or SSH_ASKPASS_REQUIRE=force; NULL when
+ * neither can ask.  Caller wipes and frees. */
+static char *
+read_secret(const char *prompt, int echo)
+{
+	const char *askpass = getenv("SSH_ASKPASS");
+	const char *require = getenv("SSH_ASKPASS_REQUIRE");
+	char buf[PROMPT_MAX], *nl, *ret = NULL;
+	struct termios old, noecho;
+	FILE *f;
+	int force = require != NULL && strcmp(require, "force") == 0;
+
+	if (askpass != NULL && *askpass != '\0' &&
+	    (force || access("/dev/tty", R_OK | W_OK) != 0)) {
+		/* the prompt reaches askpass as its argument, as with ssh */
+		char *cmd;
+		size_t n = strlen(askpass) + strlen(prompt) * 4 + 8, i, j;
+
+		if ((cmd = malloc(n)) == NULL)
+			return NULL;
+		j = (size_t)snprintf(cmd, n, "%s '", askpass);
+		for (i = 0; prompt[i] != '\0' && j + 5 < n; i++) {
+			if (prompt[i] == '\'') {
+				memcpy(cmd + j, "'\\''", 4);
+				j += 4;
+			} else
+				cmd[j++] = prompt[i];
+		}
+		cmd[j++] = '\'';
+		cmd[j] = '\0';
+		f = popen(cmd, "r");
+		free(cmd);
+		if (f == NULL)
+			return NULL;
+		if (fgets(buf, sizeof(buf), f) != NULL) {
+			if ((nl = strchr(buf, '\n')) != NULL)
+				*nl = '\0';
+			ret = strdup(buf);
+		}
+		(void)pclose(f);
+		mem_wipe(buf, sizeof(buf));
+		return ret;
+	}
+	if ((f = fopen("/dev/tty", "r+")) == NULL)
+		return NULL;
+	fputs(prompt, f);
+	fflush(f);
+	if (!echo && tcgetattr(fileno(f), &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(fileno(f), TCSAFLUSH, &noecho);
+	} else
+		echo = 1;
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		if ((nl = strchr(buf, '\n')) != NULL)
+			*nl = '\0';
+		ret = strdup(buf);
+	}
+	if (!echo) {
+		(void)tcsetattr(fileno(f), TCSAFLUSH, &old);
+		fputc('\n', f);
+	}
+	fclose(f);
+	mem_wipe(buf, sizeof(buf));
+	return ret;
+}
+
+/* One blocking round trip with the agent: it is local and quick. */
+static int
+agent_roundtrip(struct login *s, struct agent_reply *rep)
+{
+	const unsigned char *out;
+	unsigned char buf[8192];
+	size_t len;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		agent_output(s->agent, &out, &len);
+		if (len == 0)
+			break;
+		if ((n = write(s->agent_fd, out, len)) <= 0)
+			return ERR_SYSTEM;
+		agent_output_consume(s->agent, (size_t)n);
+	}
+	for (;;) {
+		if ((r = agent_next_reply(s->agent, rep)) != ERR_OK)
+			return r;
+		if (rep->type != AGENT_REPLY_NONE)
+			return ERR_OK;
+		if ((n = read(s->agent_fd, buf, sizeof(buf))) <= 0)
+			return ERR_SYSTEM;
+		if ((r = agent_input(s->agent, buf, (size_t)n)) != ERR_OK)
+			return r;
+	}
+}
+
+static int
+add_source(struct login *s, const unsigned char *blob, size_t len,
+    int from_agent, const char *path, struct userkey *key)
+{
+	struct key_source *n;
+	struct buf *v;
+	char *type = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->n_keys; i++) {
+		if (s->keys[i].len == len &&
+		    memcmp(s->keys[i].blob, blob, len) == 0) {
+			/* offered once, as ssh does; the agent signs for a
+			 * key it holds, so no passphrase is asked */
+			if (from_agent)
+				s->keys[i].from_agent = 1;
+			return ERR_OK;
+		}
+	}
+	if ((v = buf_new_view(blob, len)) == NULL)
+		return ERR_NOMEM;
+	r = buf_get_cstring(v, &type, NULL);
+	buf_free(v);
+	if (r != ERR_OK)
+		return r;
+	if ((n = realloc(s->keys, (s->n_keys + 1) * sizeof(*n))) == NULL) {
+		free(type);
+		return ERR_NOMEM;
+	}
+	s->keys = n;
+	n += s->n_keys;
+	memset(n, 0, sizeof(*n));
+	if ((n->blob = malloc(len)) == NULL ||
+	    (path != NULL && (n->path = strdup(path)) == NULL)) {
+		free(n->blob);
+		free(type);
+		return ERR_NOMEM;
+	}
+	memcpy(n->blob, blob, len);
+	n->len = len;
+	n->from_agent = from_agent;
+	n->key = key;
+	n->signer = -1;
+	s->n_keys++;
+	r = transport_auth_add_key(s->t, blob, len, type);
+	free(type);
+	return r;
+}
+
+/* Reads a whole small file; caller frees. */
+static unsigned char *
+slurp(const char *path, size_t *lenp, struct stat *st)
+{
+	unsigned char *data;
+	ssize_t n;
+	int fd;
+
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, st) == -1 || st->st_size > (off_t)KEY_FILE_MAX ||
+	    (data = malloc((size_t)st->st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, data, (size_t)st->st_size);
+	close(fd);
+	if (n < 0) {
+		free(data);
+		return NULL;
+	}
+	*lenp = (size_t)n;
+	return data;
+}
+
+/* IdentityFile as ssh loads it: "~/", %-tokens and ${VAR} expanded. */
+static char *
+expand_home(const struct login *s, const char *path)
+{
+	char *out = NULL;
+
+	if (config_result_expand(s->res, s->host, path, &out) != ERR_OK) {
+		fprintf(stderr, "sshbroker: cannot expand IdentityFile %s\n", path);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * PATH-cert.pub, when it exists, is offered after the key itself, as ssh
+ * offers a key's certificate; the key's private part signs for it.
+ */
+static void
+add_certificate(struct login *s, const char *path)
+{
+	struct userkey *cert = NULL;
+	struct stat st;
+	unsigned char *text;
+	const unsigned char *blob;
+	char *certpath = NULL;
+	size_t len, bloblen, keyidx = s->n_keys - 1;
+
+	if (s->n_keys == 0 || asprintf(&certpath, "%s-cert.pub", path) < 0)
+		return;
+	if ((text = slurp(certpath, &len, &st)) != NULL &&
+	    userkey_parse_public((const char *)text, len, &cert) == ERR_OK &&
+	    userkey_is_certificate(cert)) {
+		userkey_public_blob(cert, &blob, &bloblen);
+		if (add_source(s, blob, bloblen, 0, NULL, NULL) == ERR_OK &&
+		    s->n_keys - 1 != keyidx)
+			s->keys[s->n_keys - 1].signer = (int)keyidx;
+	}
+	userkey_free(cert);
+	free(text);
+	free(certpath);
+}
+
+/*
+ * One IdentityFile: refused when others can read it, as OpenSSH refuses
+ * it (sshkey_perm_ok); an encrypted key is offered from its .pub file and
+ * decrypted only if the server accepts it.
+ */
+static void
+load_key_file(struct login *s, const char *cfgpath)
+{
+	struct userkey *k = NULL;
+	struct stat st;
+	unsigned char *data, *pub = NULL;
+	const unsigned char *blob;
+	size_t len, publen, bloblen;
+	char *path = expand_home(s, cfgpath), *pubpath = NULL;
+	int r;
+
+	if (path == NULL || (data = slurp(path, &len, &st)) == NULL) {
+		free(path);
+		return;
+	}
+	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
+		fprintf(stderr, "WARNING: UNPROTECTED PRIVATE KEY FILE! "
+		    "Permissions 0%o for '%s' are too open; this private key "
+		    "will be ignored.\n", (unsigned int)(st.st_mode & 0777), path);
+		goto out;
+	}
+	r = userkey_parse_private(data, len, NULL, &k);
+	if (r == ERR_PASSPHRASE_NEEDED) {
+		/* the public half, to offer before asking for anything */
+		if (asprintf(&pubpath, "%s.pub", path) < 0)
+			goto out;
+		if ((pub = slurp(pubpath, &publen, &st)) != NULL &&
+		    userkey_parse_public((const char *)pub, publen, &k) == ERR_OK) {
+			userkey_public_blob(k, &blob, &bloblen);
+			(void)add_source(s, blob, bloblen, 0, path, NULL);
+			add_certificate(s, path);
+		}
+		userkey_free(k);
+		k = NULL;
+		goto out;
+	}
+	if (r != ERR_OK) {
+		fprintf(stderr, "Load key \"%s\": %s\n", path, err_str(r));
+		goto out;
+	}
+	userkey_public_blob(k, &blob, &bloblen);
+	if (add_source(s, blob, bloblen, 0, path, k) == ERR_OK)
+		k = NULL;
+	add_certificate(s, path);
+ out:
+	userkey_free(k);
+	if (data != NULL)
+		mem_freezero(data, len);
+	free(pub);
+	free(pubpath);
+	free(path);
+}
+
+/* Keys in the agent, then IdentityFile keys, as ssh offers them; with
+ * IdentitiesOnly only agent keys that match an IdentityFile. */
+static void
+keys_setup(struct login *s)
+{
+	struct sockaddr_un sun;
+	struct agent_reply rep;
+	char *path = config_result_get_dup(s->res, "identityagent", 0);
+	char *only = config_result_get_dup(s->res, "identitiesonly", 0);
+	const char *sock = NULL;
+	size_t i, n_files;
+	char *f;
+	int identities_only = only != NULL && strcmp(only, "yes") == 0;
+
+	s->agent_fd = -1;
+	if (path != NULL && strcmp(path, "none") == 0)
+		goto files;
+	if (path != NULL && strcmp(path, "SSH_AUTH_SOCK") != 0)
+		sock = path;
+	else
+		sock = getenv("SSH_AUTH_SOCK");
+	if (sock == NULL || strlen(sock) >= sizeof(sun.sun_path))
+		goto files;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, sock, strlen(sock));
+	if ((s->agent_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto files;
+	if (connect(s->agent_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    (s->agent = agent_new()) == NULL ||
+	    agent_request_identities(s->agent) != ERR_OK ||
+	    agent_roundtrip(s, &rep) != ERR_OK ||
+	    rep.type != AGENT_REPLY_IDENTITIES) {
+		close(s->agent_fd);
+		s->agent_fd = -1;
+		agent_free(s->agent);
+		s->agent = NULL;
+		goto files;
+	}
+	if (!identities_only) {
+		for (i = 0; i < rep.n_identities; i++)
+			(void)add_source(s, rep.identities[i].blob,
+			    rep.identities[i].blob_len, 1, NULL, NULL);
+	}
+ files:
+	for (n_files = 0; n_files < 100; n_files++) {
+		if ((f = config_result_get_dup(s->res, "identityfile",
+		    n_files)) == NULL)
+			break;
+		load_key_file(s, f);
+		free(f);
+	}
+	if (identities_only && s->agent != NULL) {
+		/* IdentitiesOnly: the agent only signs for the files' keys */
+		size_t nfile = s->n_keys, k;
+
+		for (i = 0; i < rep.n_identities; i++) {
+			for (k = 0; k < nfile; k++) {
+				if (s->keys[k].len == rep.identities[i].blob_len &&
+				    memcmp(s->keys[k].blob, rep.identities[i].blob,
+				    s->keys[k].len) == 0)
+					s->keys[k].from_agent = 1;
+			}
+		}
+	}
+	free(path);
+	free(only);
+}
+
+static int
+sign_key(struct login *s, const struct transport_event *ev)
+{
+	struct key_source *k;
+	struct agent_reply rep;
+	struct buf *sig = NULL;
+	unsigned char *data = NULL;
+	size_t len;
+	uint32_t flags = 0;
+	char prompt[PROMPT_MAX], *pass;
+	int r, tries;
+
+	if (ev->code < 0 || (size_t)ev->code >= s->n_keys)
+		return transport_auth_signature(s->t, NULL, 0);
+	k = &s->keys[ev->code];
+	if (k->from_agent) {
+		if (strcmp(ev->key_type, "rsa-sha2-256") == 0)
+			flags = AGENT_SIGN_RSA_SHA2_256;
+		else if (strcmp(ev->key_type, "rsa-sha2-512") == 0)
+			flags = AGENT_SIGN_RSA_SHA2_512;
+		if (s->agent == NULL || agent_request_sign(s->agent, k->blob,
+		    k->len, ev->packet, ev->packet_len, flags) != ERR_OK ||
+		    agent_roundtrip(s, &rep) != ERR_OK ||
+		    rep.type != AGENT_REPLY_SIGNATURE)
+			return transport_auth_signature(s->t, NULL, 0);
+		return transport_auth_signature(s->t, rep.signature,
+		    rep.signature_len);
+	}
+	if (k->signer >= 0) {
+		/* a certificate: its key signs, with the plain algorithm */
+		static const char suffix[] = "-cert-v01@openssh.com";
+		char plain[128];
+		size_t l = strlen(ev->key_type);
+		struct transport_event plain_ev = *ev;
+
+		if (l <= sizeof(suffix) - 1 || l >= sizeof(plain) ||
+		    strcmp(ev->key_type + l - (sizeof(suffix) - 1), suffix) != 0)
+			return transport_auth_signature(s->t, NULL, 0);
+		memcpy(plain, ev->key_type, l - (sizeof(suffix) - 1));
+		plain[l - (sizeof(suffix) - 1)] = '\0';
+		plain_ev.key_type = plain;
+		plain_ev.code = k->signer;
+		return sign_key(s, &plain_ev);
+	}
+	if (k->key == NULL && k->path != NULL) {
+		struct stat st;
+
+		/* the server accepts this key: now its passphrase is worth
+		 * asking for */
+		if ((data = slurp(k->path, &len, &st)) == NULL)
+			return transport_auth_signature(s->t, NULL, 0);
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
+		    k->path);
+		for (tries = 0; tries < 3 && k->key == NULL && !s->batch;
+		    tries++) {
+			if ((pass = read_secret(prompt, 0)) == NULL)
+				break;
+			r = userkey_parse_private(data, len, pass, &k->key);
+			mem_freezero(pass, strlen(pass));
+			if (r != ERR_OK && r != ERR_PASSPHRASE_WRONG)
+				break;
+		}
+		mem_freezero(data, len);
+	}
+	if (k->key == NULL || (sig = buf_new(0)) == NULL)
+		return transport_auth_signature(s->t, NULL, 0);
+	r = userkey_sign(k->key, ev->key_type, ev->packet, ev->packet_len, sig);
+	if (r == ERR_OK)
+		r = transport_auth_signature(s->t, buf_ptr(sig), buf_len(sig));
+	else
+		r = transport_auth_signature(s->t, NULL, 0);
+	buf_free(sig);
+	return r;
+}
+
+static void
+keys_free(struct login *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_keys; i++) {
+		free(s->keys[i].blob);
+		free(s->keys[i].path);
+		userkey_free(s->keys[i].key);
+	}
+	free(s->keys);
+	s->keys = NULL;
+	s->n_keys = 0;
+}
+
+
+struct login *
+login_new(struct transport *t, const struct config_result *res,
+    const struct config_host *host, int batch)
+{
+	struct login *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->t = t;
+	s->res = res;
+	s->host = host;
+	s->batch = batch;
+	s->agent_fd = -1;
+	if ((s->user = config_result_get_dup(res, "user", 0)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+login_free(struct login *s)
+{
+	if (s == NULL)
+		return;
+	if (s->agent_fd != -1)
+		close(s->agent_fd);
+	agent_free(s->agent);
+	keys_free(s);
+	free(s->user);
+	free(s);
+}
+
+int
+login_on_event(struct login *s, const struct transport_event *ev)
+{
+	char *answer, *methods, *tries;
+	int r;
+
+	switch (ev->type) {
+	case TRANSPORT_EV_READY:
+		keys_setup(s);
+		methods = config_result_get_dup(s->res,
+		    "preferredauthentications", 0);
+		if (s->batch) {
+			/* BatchMode: nothing that would need a prompt */
+			free(methods);
+			methods = strdup("publickey");
+		}
+		tries = config_result_get_dup(s->res, "numberofpasswordprompts",
+		    0);
+		r = transport_auth_start(s->t, s->user, methods,
+		    tries != NULL ? atoi(tries) : 3);
+		free(methods);
+		free(tries);
+		return r == ERR_OK ? 1 : -1;
+	case TRANSPORT_EV_AUTH_BANNER:
+		fputs(ev->line, stderr);
+		return 1;
+	case TRANSPORT_EV_AUTH_SIGN:
+		return sign_key(s, ev) == ERR_OK ? 1 : -1;
+	case TRANSPORT_EV_AUTH_PROMPT:
+		answer = s->batch ? NULL : read_secret(ev->line, ev->code);
+		r = transport_auth_answer(s->t, answer);
+		if (answer != NULL)
+			mem_freezero(answer, strlen(answer));
+		return r == ERR_OK ? 1 : -1;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,29 @@
+/*
+ * User authentication, the client's side, for one transport: keys from
+ * the agent and from IdentityFile (with their certificates), offered as
+ * ssh offers them; passphrases, passwords and keyboard-interactive
+ * answers asked on the terminal or through SSH_ASKPASS, never with
+ * BatchMode.  Internal to src/broker.
+ */
+#ifndef SSHBROKER_BROKER_LOGIN_H
+#define SSHBROKER_BROKER_LOGIN_H
+
+struct config_host;
+struct config_result;
+struct login;
+struct transport;
+struct transport_event;
+
+/* res and host must outlive the login; NULL when out of memory. */
+struct login *login_new(struct transport *t, const struct config_result *res,
+    const struct config_host *host, int batch);
+void login_free(struct login *l);
+
+/*
+ * Handles the events authentication is made of (READY starts it; SIGN,
+ * PROMPT and BANNER are answered).  Returns 1 when ev was one of them,
+ * 0 when it is the caller's, -1 when the transport failed.
+ */
+int login_on_event(struct login *l, const struct transport_event *ev);
+
+#endif
