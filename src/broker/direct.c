@@ -484,7 +484,8 @@ hop_timeout_ms(const struct direct_hop *h)
 	int ms = v != NULL && strcmp(v, "none") != 0 ? atoi(v) * 1000 : -1;
 
 	free(v);
-	return ms;
+	/* as ssh's timeout_connect(): 0 waits as long as the system does */
+	return ms > 0 ? ms : -1;
 }
 
 int
