@@ -448,7 +448,7 @@ cmd_exec(int argc, char **argv)
 		return 255;
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (direct_open(&d, argc - 1, argv + 1) != 0) {
+	if (direct_open(&d, argc - 1, argv + 1, NULL) != 0) {
 		direct_close(&d);
 		return 255;
 	}

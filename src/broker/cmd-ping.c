@@ -39,7 +39,7 @@ cmd_ping(int argc, char **argv)
 	uint64_t start = now_ms();
 	int ready = 0, status = 255;
 
-	if (direct_open(&d, argc, argv) != 0)
+	if (direct_open(&d, argc, argv, NULL) != 0)
 		goto done;
 	d.kex_only = 1;
 	while (!ready) {

@@ -96,36 +96,35 @@ strict_from(const char *v)
 		return TRANSPORT_HOSTKEY_STRICT_NO;
 	return TRANSPORT_HOSTKEY_STRICT_YES;
 }
+/* StrictHostKeyChecking ask: the question ssh asks, through the ui. */
 static int
-ask_user(const char *key_type, const char *fp, const char *name)
+ask_user(const struct direct *d, const char *key_type, const char *fp,
+    const char *name)
 {
-	char answer[16];
-	FILE *tty;
+	char prompt[1024], *answer;
+	int yes;
 
-	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+	snprintf(prompt, sizeof(prompt), "The authenticity of host '%s' can't "
+	    "be established.\r\n%s key fingerprint is %s.\r\nAre you sure you "
+	    "want to continue connecting (yes/no)? ", name, key_type, fp);
+	if ((answer = login_ask(d->ui, prompt, 1)) == NULL)
 		return 0;
-	fprintf(tty, "The authenticity of host '%s' can't be established.\n"
-	    "%s key fingerprint is %s.\n"
-	    "Are you sure you want to continue connecting (yes/no)? ",
-	    name, key_type, fp);
-	fflush(tty);
-	if (fgets(answer, sizeof(answer), tty) == NULL)
-		answer[0] = '\0';
-	fclose(tty);
-	return strcmp(answer, "yes\n") == 0;
+	yes = strcmp(answer, "yes") == 0;
+	free(answer);
+	return yes;
 }
 
 static void
-record_key(const char *file, const char *line)
+record_key(const struct direct *d, const char *file, const char *line)
 {
 	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd == -1 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		fprintf(stderr, "Failed to add the host key to %s: %s\n", file,
+		login_say(d->ui, "Failed to add the host key to %s: %s", file,
 		    strerror(errno));
 	else
-		fprintf(stderr, "Warning: Permanently added the host key to "
-		    "the list of known hosts (%s).\n", file);
+		login_say(d->ui, "Warning: Permanently added the host key to "
+		    "the list of known hosts (%s).", file);
 	if (fd != -1)
 		close(fd);
 }
@@ -191,7 +190,7 @@ resolve_hop(struct direct *d, struct direct_hop *h, char *const *argv,
 
 	if ((cache = config_cache_new_oneshot()) == NULL ||
 	    (diag = config_diag_new()) == NULL) {
-		fprintf(stderr, "sshbroker: out of memory\n");
+		login_say(d->ui, "sshbroker: out of memory");
 		goto out;
 	}
 	req.argv = argv;
@@ -199,10 +198,10 @@ resolve_hop(struct direct *d, struct direct_hop *h, char *const *argv,
 	r = config_resolve(cache, &d->host, &req, &h->res, diag);
 	for (i = 0; i < config_diag_count(diag); i++) {
 		if (h->label != NULL)
-			fprintf(stderr, "sshbroker: jump host %s: %s\n", h->label,
+			login_say(d->ui, "sshbroker: jump host %s: %s", h->label,
 			    config_diag_message(diag, i));
 		else
-			fprintf(stderr, "%s\n", config_diag_message(diag, i));
+			login_say(d->ui, "%s", config_diag_message(diag, i));
 	}
 	if (r != ERR_OK)
 		goto out;
@@ -210,7 +209,7 @@ resolve_hop(struct direct *d, struct direct_hop *h, char *const *argv,
 	h->port = hop_cfg(h, "port");
 	h->user = hop_cfg(h, "user");
 	if (h->hostname == NULL || h->port == NULL || h->user == NULL) {
-		fprintf(stderr, "sshbroker: out of memory\n");
+		login_say(d->ui, "sshbroker: out of memory");
 		goto out;
 	}
 	h->batch = hop_cfg_is(h, "batchmode", "yes");
@@ -242,7 +241,7 @@ resolve_jump(struct direct *d, const struct direct_hop *h,
 	if (strcmp(jhost, h->hostname) == 0 &&
 	    (jport > 0 ? jport : 22) == atoi(h->port) &&
 	    strcmp(juser != NULL ? juser : h->user, h->user) == 0) {
-		fprintf(stderr, "sshbroker: jumphost loop via %s\n", jhost);
+		login_say(d->ui, "sshbroker: jumphost loop via %s", jhost);
 		return -1;
 	}
 	if (juser != NULL) {
@@ -280,7 +279,7 @@ resolve_jump(struct direct *d, const struct direct_hop *h,
 
 /* Known hosts, names and algorithms of h, and its transport. */
 static int
-hop_start_transport(struct direct_hop *h, const char *addr)
+hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 {
 	struct transport_params p;
 	char *alias = hop_cfg(h, "hostkeyalias");
@@ -335,7 +334,7 @@ hop_start_transport(struct direct_hop *h, const char *addr)
 	p.strict = strict_from(strict);
 	p.hash_known_hosts = hop_cfg_is(h, "hashknownhosts", "yes");
 	if ((r = transport_new(&p, monotonic_ms(), &h->t)) != ERR_OK) {
-		fprintf(stderr, "sshbroker: %s: %s\n", h->label, err_str(r));
+		login_say(d->ui, "sshbroker: %s: %s", h->label, err_str(r));
 		goto out;
 	}
 	ret = 0;
@@ -359,13 +358,13 @@ hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
 	uint64_t deadline;
 
 	if (strcmp(command, "-") == 0) {
-		fprintf(stderr, "sshbroker: %s: ProxyCommand - needs ssh's own "
-		    "standard input and is not supported\n", h->label);
+		login_say(d->ui, "sshbroker: %s: ProxyCommand - needs ssh's own "
+		    "standard input and is not supported", h->label);
 		return -1;
 	}
 	if (config_result_expand_proxy_command(h->res, command, &expanded,
 	    &why) != ERR_OK) {
-		fprintf(stderr, "sshbroker: %s: ProxyCommand not run: %s\n",
+		login_say(d->ui, "sshbroker: %s: ProxyCommand not run: %s",
 		    h->label, why != NULL ? why : "cannot expand it");
 		return -1;
 	}
@@ -380,7 +379,7 @@ hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
 	r = proxy_spawn(&spec, &h->child);
 	free(expanded);
 	if (r != ERR_OK) {
-		fprintf(stderr, "sshbroker: %s: cannot run ProxyCommand: %s\n",
+		login_say(d->ui, "sshbroker: %s: cannot run ProxyCommand: %s",
 		    h->label, r == ERR_CHILD_FAILED ? strerror(errno) : err_str(r));
 		return -1;
 	}
@@ -407,8 +406,8 @@ hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
 		}
 	}
 	if (r != ERR_OK) {
-		fprintf(stderr, "sshbroker: %s: the ProxyCommand did not pass "
-		    "back a connection%s\n", h->label,
+		login_say(d->ui, "sshbroker: %s: the ProxyCommand did not pass "
+		    "back a connection%s", h->label,
 		    r == ERR_TIMEOUT ? " (timed out)" : "");
 		return -1;
 	}
@@ -425,10 +424,10 @@ static void
 say_dead(const struct direct *d, const struct direct_hop *h, const char *why)
 {
 	if (h == &d->hops[d->n_hops - 1])
-		fprintf(stderr, "sshbroker: %s: %s\n", h->names[0] != NULL ?
+		login_say(d->ui, "sshbroker: %s: %s", h->names[0] != NULL ?
 		    h->names[0] : h->label, why);
 	else
-		fprintf(stderr, "sshbroker: jump host %s: %s\n", h->label, why);
+		login_say(d->ui, "sshbroker: jump host %s: %s", h->label, why);
 }
 
 /* The first hop's byte path: its ProxyCommand, or TCP. */
@@ -447,7 +446,7 @@ hop_connect_first(struct direct *d, struct direct_hop *h)
 	if (proxy != NULL && strcmp(proxy, "none") != 0) {
 		r = hop_proxy_command(d, h, proxy);
 		if (r == 0)
-			r = hop_start_transport(h, NULL);
+			r = hop_start_transport(d, h, NULL);
 		goto out;
 	}
 	if (family != NULL)
@@ -467,7 +466,7 @@ hop_connect_first(struct direct *d, struct direct_hop *h)
 		say_dead(d, h, err);
 		goto out;
 	}
-	r = hop_start_transport(h, addr);
+	r = hop_start_transport(d, h, addr);
  out:
 	free(proxy);
 	free(family);
@@ -489,13 +488,15 @@ hop_timeout_ms(const struct direct_hop *h)
 }
 
 int
-direct_open(struct direct *d, int argc, char **argv)
+direct_open(struct direct *d, int argc, char **argv,
+    const struct login_ui *ui)
 {
 	struct direct_hop *chain[MAX_HOPS], *h;
 	size_t n = 0, i, j;
 	int has_jump, status = 255;
 
 	memset(d, 0, sizeof(*d));
+	d->ui = ui;
 	if (host_env_init(&d->host) != 0)
 		return 255;
 	if ((d->hops = calloc(MAX_HOPS, sizeof(*d->hops))) == NULL)
@@ -513,8 +514,8 @@ direct_open(struct direct *d, int argc, char **argv)
 		goto out;
 	for (;;) {
 		if (n == MAX_HOPS) {
-			fprintf(stderr, "sshbroker: more than %d jump hosts: "
-			    "is there a ProxyJump loop?\n", MAX_HOPS - 1);
+			login_say(d->ui, "sshbroker: more than %d jump hosts: "
+			    "is there a ProxyJump loop?", MAX_HOPS - 1);
 			goto out;
 		}
 		if (resolve_jump(d, chain[n - 1], chain[n], &has_jump) != 0)
@@ -525,8 +526,8 @@ direct_open(struct direct *d, int argc, char **argv)
 		 * a circle (ssh would start ssh after ssh until it fails) */
 		for (j = 0; j < n; j++) {
 			if (strcmp(chain[j]->label, chain[n]->label) == 0) {
-				fprintf(stderr, "sshbroker: jumphost loop via %s: "
-				    "it is already in the chain\n", chain[n]->label);
+				login_say(d->ui, "sshbroker: jumphost loop via %s: "
+				    "it is already in the chain", chain[n]->label);
 				n++;
 				goto out;
 			}
@@ -545,7 +546,7 @@ direct_open(struct direct *d, int argc, char **argv)
 	h = &d->hops[n - 1];
 	for (i = 0; i < n; i++) {
 		d->hops[i].connect_timeout_ms = hop_timeout_ms(&d->hops[i]);
-		if (i > 0 && hop_start_transport(&d->hops[i], NULL) != 0)
+		if (i > 0 && hop_start_transport(d, &d->hops[i], NULL) != 0)
 			goto out;
 	}
 	d->res = h->res;
@@ -648,8 +649,8 @@ jump_event(struct direct *d, size_t i, const struct transport_event *ev)
 			    (uint64_t)next->connect_timeout_ms;
 		return 0;
 	case TRANSPORT_EV_CHANNEL_OPEN_FAILED:
-		fprintf(stderr, "sshbroker: jump host %s cannot reach %s "
-		    "(%s port %s): %s\n", h->label, next->label,
+		login_say(d->ui, "sshbroker: jump host %s cannot reach %s "
+		    "(%s port %s): %s", h->label, next->label,
 		    next->hostname, next->port, ev->line);
 		next->link = LINK_GONE;
 		return -1;
@@ -686,16 +687,17 @@ jump_event(struct direct *d, size_t i, const struct transport_event *ev)
 
 /* The host key questions and learned keys of any hop. */
 static int
-hostkey_event(struct direct_hop *h, const struct transport_event *ev)
+hostkey_event(struct direct *d, struct direct_hop *h,
+    const struct transport_event *ev)
 {
 	switch (ev->type) {
 	case TRANSPORT_EV_HOSTKEY_ASK:
 		(void)transport_hostkey_decide(h->t, !h->batch &&
-		    ask_user(ev->key_type, ev->fingerprint, h->names[0]));
+		    ask_user(d, ev->key_type, ev->fingerprint, h->names[0]));
 		return 1;
 	case TRANSPORT_EV_HOSTKEY_LEARNED:
 		if (h->record_to != NULL)
-			record_key(h->record_to, ev->line);
+			record_key(d, h->record_to, ev->line);
 		return 1;
 	default:
 		return 0;
@@ -719,11 +721,11 @@ hop_events(struct direct *d, size_t i,
 			say_dead(d, h, ev.reason);
 			return -1;
 		}
-		if (hostkey_event(h, &ev))
+		if (hostkey_event(d, h, &ev))
 			continue;
 		if (!(last && d->kex_only)) {
 			if (h->login == NULL && (h->login = login_new(h->t, h->res,
-			    &d->host, h->batch)) == NULL)
+			    &d->host, h->batch, d->ui)) == NULL)
 				return -1;
 			if ((r = login_on_event(h->login, &ev)) > 0)
 				continue;

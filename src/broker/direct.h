@@ -19,8 +19,11 @@ struct transport;
 struct transport_event;
 struct direct_hop;
 
+struct login_ui;
+
 struct direct {
 	struct config_host host;
+	const struct login_ui *ui;  /* messages and questions; NULL: tty */
 	/* hops[0] is reached first; hops[n_hops - 1] is the destination */
 	struct direct_hop *hops;
 	size_t n_hops;
@@ -40,7 +43,8 @@ struct direct {
 
 /* Resolves argv (ssh-style) and the jump hops, connects the first hop
  * and starts every transport.  0, or 255 with the reason on stderr. */
-int direct_open(struct direct *d, int argc, char **argv);
+int direct_open(struct direct *d, int argc, char **argv,
+    const struct login_ui *ui);
 /* Closes everything; a ProxyCommand is stopped and reaped. */
 void direct_close(struct direct *d);
 /* The destination's resolved value of an ssh -G keyword; caller frees. */

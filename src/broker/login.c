@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ struct login {
 	const struct config_host *host;
 	char *user;
 	int batch;
+	const struct login_ui *ui;
 	struct agent *agent;
 	int agent_fd;
 	struct key_source *keys;
@@ -234,7 +236,7 @@ expand_home(const struct login *s, const char *path)
 	char *out = NULL;
 
 	if (config_result_expand(s->res, s->host, path, &out) != ERR_OK) {
-		fprintf(stderr, "sshbroker: cannot expand IdentityFile %s\n", path);
+		login_say(s->ui, "sshbroker: cannot expand IdentityFile %s", path);
 		return NULL;
 	}
 	return out;
@@ -290,9 +292,9 @@ load_key_file(struct login *s, const char *cfgpath)
 		return;
 	}
 	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
-		fprintf(stderr, "WARNING: UNPROTECTED PRIVATE KEY FILE! "
+		login_say(s->ui, "WARNING: UNPROTECTED PRIVATE KEY FILE! "
 		    "Permissions 0%o for '%s' are too open; this private key "
-		    "will be ignored.\n", (unsigned int)(st.st_mode & 0777), path);
+		    "will be ignored.", (unsigned int)(st.st_mode & 0777), path);
 		goto out;
 	}
 	r = userkey_parse_private(data, len, NULL, &k);
@@ -311,7 +313,7 @@ load_key_file(struct login *s, const char *cfgpath)
 		goto out;
 	}
 	if (r != ERR_OK) {
-		fprintf(stderr, "Load key \"%s\": %s\n", path, err_str(r));
+		login_say(s->ui, "Load key \"%s\": %s", path, err_str(r));
 		goto out;
 	}
 	userkey_public_blob(k, &blob, &bloblen);
@@ -451,7 +453,7 @@ sign_key(struct login *s, const struct transport_event *ev)
 		    k->path);
 		for (tries = 0; tries < 3 && k->key == NULL && !s->batch;
 		    tries++) {
-			if ((pass = read_secret(prompt, 0)) == NULL)
+			if ((pass = login_ask(s->ui, prompt, 0)) == NULL)
 				break;
 			r = userkey_parse_private(data, len, pass, &k->key);
 			mem_freezero(pass, strlen(pass));
@@ -487,9 +489,32 @@ keys_free(struct login *s)
 }
 
 
+void
+login_say(const struct login_ui *ui, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (ui != NULL && ui->say != NULL)
+		ui->say(ui->ctx, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+char *
+login_ask(const struct login_ui *ui, const char *prompt, int echo)
+{
+	if (ui != NULL && ui->ask != NULL)
+		return ui->ask(ui->ctx, prompt, echo);
+	return read_secret(prompt, echo);
+}
+
 struct login *
 login_new(struct transport *t, const struct config_result *res,
-    const struct config_host *host, int batch)
+    const struct config_host *host, int batch, const struct login_ui *ui)
 {
 	struct login *s;
 
@@ -499,6 +524,7 @@ login_new(struct transport *t, const struct config_result *res,
 	s->res = res;
 	s->host = host;
 	s->batch = batch;
+	s->ui = ui;
 	s->agent_fd = -1;
 	if ((s->user = config_result_get_dup(res, "user", 0)) == NULL) {
 		free(s);
@@ -544,12 +570,22 @@ login_on_event(struct login *s, const struct transport_event *ev)
 		free(tries);
 		return r == ERR_OK ? 1 : -1;
 	case TRANSPORT_EV_AUTH_BANNER:
-		fputs(ev->line, stderr);
+		{
+			/* the banner comes as the server wrote it: one say()
+			 * per line, without the line ends */
+			const char *p = ev->line, *e;
+
+			while (*p != '\0') {
+				e = p + strcspn(p, "\r\n");
+				login_say(s->ui, "%.*s", (int)(e - p), p);
+				p = e + (*e == '\r' && e[1] == '\n' ? 2 : *e != '\0');
+			}
+		}
 		return 1;
 	case TRANSPORT_EV_AUTH_SIGN:
 		return sign_key(s, ev) == ERR_OK ? 1 : -1;
 	case TRANSPORT_EV_AUTH_PROMPT:
-		answer = s->batch ? NULL : read_secret(ev->line, ev->code);
+		answer = s->batch ? NULL : login_ask(s->ui, ev->line, ev->code);
 		r = transport_auth_answer(s->t, answer);
 		if (answer != NULL)
 			mem_freezero(answer, strlen(answer));

@@ -8,15 +8,34 @@
 #ifndef SSHBROKER_BROKER_LOGIN_H
 #define SSHBROKER_BROKER_LOGIN_H
 
+#include <stdarg.h>
+
 struct config_host;
 struct config_result;
 struct login;
 struct transport;
 struct transport_event;
 
-/* res and host must outlive the login; NULL when out of memory. */
+/*
+ * Where a connection's messages and questions go: the terminal in direct
+ * mode, the client that asked in the daemon.  say() gets one line
+ * without its newline; ask() returns a malloc'ed answer the caller
+ * wipes, or NULL when nobody can answer.  NULL members (or a NULL ui):
+ * stderr, and the terminal or SSH_ASKPASS.
+ */
+struct login_ui {
+	void (*say)(void *ctx, const char *line);
+	char *(*ask)(void *ctx, const char *prompt, int echo);
+	void *ctx;
+};
+
+void login_say(const struct login_ui *ui, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+char *login_ask(const struct login_ui *ui, const char *prompt, int echo);
+
+/* res, host and ui must outlive the login; NULL when out of memory. */
 struct login *login_new(struct transport *t, const struct config_result *res,
-    const struct config_host *host, int batch);
+    const struct config_host *host, int batch, const struct login_ui *ui);
 void login_free(struct login *l);
 
 /*
