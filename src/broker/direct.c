@@ -147,6 +147,9 @@ struct direct_hop {
 	/* hops[0]: a socket (TCP, a ProxyCommand's, or one it passed) */
 	int fd;
 	struct proxy_child *child;
+	enum { CONNECT_TCP, CONNECT_FDPASS, CONNECT_DONE } connecting;
+	struct proxy_tcp *tcp;
+	uint64_t connect_deadline;  /* ProxyUseFdpass: ConnectTimeout */
 	/* later hops: a direct-tcpip channel of the hop before */
 	uint32_t chan;
 	enum { LINK_NONE, LINK_OPENING, LINK_OPEN, LINK_GONE } link;
@@ -337,6 +340,14 @@ hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 		login_say(d->ui, "sshbroker: %s: %s", h->label, err_str(r));
 		goto out;
 	}
+	if (d->n_hops > 0 && h == &d->hops[d->n_hops - 1])
+		d->t = h->t;
+	/* a first hop that connected but never speaks: ConnectTimeout
+	 * (later hops get theirs when their channel opens) */
+	if (h == &d->hops[0] && h->connect_timeout_ms >= 0 &&
+	    h->connecting == CONNECT_DONE)
+		h->banner_deadline = monotonic_ms() +
+		    (uint64_t)h->connect_timeout_ms;
 	ret = 0;
  out:
 	free(alias); free(userkh); free(globalkh); free(strict); free(kex);
@@ -351,11 +362,9 @@ static int
 hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
 {
 	struct proxy_spawn_spec spec;
-	struct pollfd pfd;
 	const char *why = NULL;
 	char *expanded = NULL;
-	int r, status, fdpass = hop_cfg_is(h, "proxyusefdpass", "yes");
-	uint64_t deadline;
+	int r, fdpass = hop_cfg_is(h, "proxyusefdpass", "yes");
 
 	if (strcmp(command, "-") == 0) {
 		login_say(d->ui, "sshbroker: %s: ProxyCommand - needs ssh's own "
@@ -385,39 +394,41 @@ hop_proxy_command(struct direct *d, struct direct_hop *h, const char *command)
 	}
 	if (!fdpass) {
 		h->fd = proxy_child_take_socket(h->child);
+		h->connecting = CONNECT_DONE;
 		return h->fd == -1 ? -1 : 0;
 	}
 	/* ProxyUseFdpass: the dialer passes a connected socket and exits */
-	deadline = h->connect_timeout_ms >= 0 ?
+	h->connecting = CONNECT_FDPASS;
+	h->connect_deadline = h->connect_timeout_ms >= 0 ?
 	    monotonic_ms() + (uint64_t)h->connect_timeout_ms : UINT64_MAX;
-	pfd.fd = proxy_child_socket(h->child);
-	pfd.events = POLLIN;
-	for (;;) {
-		uint64_t now = monotonic_ms();
-		int wait = deadline == UINT64_MAX ? -1 :
-		    now >= deadline ? 0 : (int)(deadline - now);
+	return 0;
+}
 
-		r = proxy_fdpass_receive(pfd.fd, &h->fd);
-		if (r != ERR_AGAIN)
-			break;
-		if (wait == 0 || (poll(&pfd, 1, wait) < 0 && errno != EINTR)) {
-			r = ERR_TIMEOUT;
-			break;
-		}
-	}
+/* ProxyUseFdpass, once the dialer's socket has something: 0 while
+ * waiting, 1 with h->fd set, -1 on failure (said). */
+static int
+hop_fdpass_step(struct direct *d, struct direct_hop *h, uint64_t now)
+{
+	int r, status;
+
+	r = proxy_fdpass_receive(proxy_child_socket(h->child), &h->fd);
+	if (r == ERR_AGAIN && now < h->connect_deadline)
+		return 0;
 	if (r != ERR_OK) {
+		h->fd = -1;
 		login_say(d->ui, "sshbroker: %s: the ProxyCommand did not pass "
 		    "back a connection%s", h->label,
-		    r == ERR_TIMEOUT ? " (timed out)" : "");
+		    r == ERR_AGAIN ? " (timed out)" : "");
 		return -1;
 	}
-	/* as ssh, the dialer's work is done: reap it */
-	if (proxy_child_wait(h->child, 5000, &status) == ERR_OK) {
+	/* as ssh, the dialer's work is done: reap it (it exits right
+	 * after passing the socket; one that lingers is stopped) */
+	if (proxy_child_wait(h->child, 1000, &status) == ERR_OK) {
 		proxy_child_free(h->child);
 		h->child = NULL;
 	}
-	(void)d;
-	return 0;
+	h->connecting = CONNECT_DONE;
+	return 1;
 }
 
 static void
@@ -430,9 +441,9 @@ say_dead(const struct direct *d, const struct direct_hop *h, const char *why)
 		login_say(d->ui, "sshbroker: jump host %s: %s", h->label, why);
 }
 
-/* The first hop's byte path: its ProxyCommand, or TCP. */
+/* Starts the first hop's byte path: its ProxyCommand, or TCP. */
 static int
-hop_connect_first(struct direct *d, struct direct_hop *h)
+hop_connect_start(struct direct *d, struct direct_hop *h)
 {
 	struct proxy_tcp_spec spec;
 	char *proxy = hop_cfg(h, "proxycommand");
@@ -440,12 +451,11 @@ hop_connect_first(struct direct *d, struct direct_hop *h)
 	char *bind_address = hop_cfg(h, "bindaddress");
 	char *bind_interface = hop_cfg(h, "bindinterface");
 	char *attempts = hop_cfg(h, "connectionattempts");
-	char addr[NI_MAXHOST] = "", err[512];
 	int r = -1, af = AF_UNSPEC;
 
 	if (proxy != NULL && strcmp(proxy, "none") != 0) {
 		r = hop_proxy_command(d, h, proxy);
-		if (r == 0)
+		if (r == 0 && h->connecting == CONNECT_DONE)
 			r = hop_start_transport(d, h, NULL);
 		goto out;
 	}
@@ -460,13 +470,11 @@ hop_connect_first(struct direct *d, struct direct_hop *h)
 	spec.bind_interface = bind_interface;
 	spec.timeout_ms = h->connect_timeout_ms;
 	spec.attempts = attempts != NULL ? atoi(attempts) : 1;
-	if (proxy_tcp_connect(&spec, &h->fd, addr, sizeof(addr), err,
-	    sizeof(err)) != ERR_OK) {
-		h->fd = -1;
-		say_dead(d, h, err);
-		goto out;
+	h->connecting = CONNECT_TCP;
+	if ((r = proxy_tcp_start(&spec, monotonic_ms(), &h->tcp)) != ERR_OK) {
+		login_say(d->ui, "sshbroker: %s: %s", h->label, err_str(r));
+		r = -1;
 	}
-	r = hop_start_transport(d, h, addr);
  out:
 	free(proxy);
 	free(family);
@@ -474,6 +482,27 @@ hop_connect_first(struct direct *d, struct direct_hop *h)
 	free(bind_interface);
 	free(attempts);
 	return r;
+}
+
+/* The TCP connect of the first hop, after poll: 0 while it goes on,
+ * 1 once connected (the transport started), -1 on failure (said). */
+static int
+hop_tcp_step(struct direct *d, struct direct_hop *h, uint64_t now)
+{
+	int r = proxy_tcp_step(h->tcp, now, &h->fd);
+
+	if (r == ERR_AGAIN)
+		return 0;
+	if (r != ERR_OK) {
+		h->fd = -1;
+		say_dead(d, h, proxy_tcp_error(h->tcp));
+		return -1;
+	}
+	h->connecting = CONNECT_DONE;
+	r = hop_start_transport(d, h, proxy_tcp_address(h->tcp));
+	proxy_tcp_free(h->tcp);
+	h->tcp = NULL;
+	return r == 0 ? 1 : -1;
 }
 
 static int
@@ -554,12 +583,9 @@ direct_open(struct direct *d, int argc, char **argv,
 	d->port = h->port;
 	d->user = h->user;
 	d->batch = h->batch;
-	if (hop_connect_first(d, &d->hops[0]) != 0)
+	d->t = h->t;        /* NULL until connected when there is no jump */
+	if (hop_connect_start(d, &d->hops[0]) != 0)
 		goto out;
-	d->t = h->t;
-	if (d->hops[0].connect_timeout_ms >= 0)
-		d->hops[0].banner_deadline = monotonic_ms() +
-		    (uint64_t)d->hops[0].connect_timeout_ms;
 	status = 0;
  out:
 	if (status != 0 && d->n_hops == 0) {
@@ -581,6 +607,7 @@ direct_close(struct direct *d)
 			close(h->fd);
 		/* the ProxyCommand goes with the connection, reaped */
 		proxy_child_kill_free(h->child, 500);
+		proxy_tcp_free(h->tcp);
 		login_free(h->login);
 		transport_free(h->t);
 		known_hosts_free(h->kh);
@@ -814,52 +841,87 @@ check_banner_deadlines(struct direct *d, uint64_t now)
 	return 0;
 }
 
+void
+direct_want(const struct direct *d, int *fdp, short *eventsp)
+{
+	const struct direct_hop *h0 = &d->hops[0];
+	const unsigned char *out;
+	size_t len;
+
+	switch (h0->connecting) {
+	case CONNECT_TCP:
+		proxy_tcp_poll(h0->tcp, fdp, eventsp);
+		return;
+	case CONNECT_FDPASS:
+		*fdp = proxy_child_socket(h0->child);
+		*eventsp = POLLIN;
+		return;
+	case CONNECT_DONE:
+		break;
+	}
+	transport_output(h0->t, &out, &len);
+	*fdp = h0->fd;
+	*eventsp = (short)((d->rlen == 0 ? POLLIN : 0) | (len > 0 ? POLLOUT : 0));
+}
+
+uint64_t
+direct_deadline(const struct direct *d)
+{
+	const struct direct_hop *h0 = &d->hops[0];
+	uint64_t when = UINT64_MAX, t;
+	size_t i;
+
+	if (h0->connecting == CONNECT_TCP)
+		return proxy_tcp_deadline(h0->tcp);
+	if (h0->connecting == CONNECT_FDPASS)
+		return h0->connect_deadline;
+	for (i = 0; i < d->n_hops; i++) {
+		const struct direct_hop *h = &d->hops[i];
+
+		if (h->banner_deadline != 0 && h->banner_deadline < when &&
+		    transport_negotiated(h->t, "server_version") == NULL)
+			when = h->banner_deadline;
+		if ((t = transport_next_deadline(h->t)) < when)
+			when = t;
+	}
+	return when;
+}
+
 int
-direct_turn(struct direct *d, int timeout_ms,
-    int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx,
-    struct pollfd *extra, size_t n_extra)
+direct_step(struct direct *d, short revents,
+    int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx)
 {
 	struct direct_hop *h0 = &d->hops[0];
-	struct pollfd pfd[8];
 	const unsigned char *out;
 	size_t outlen, used, i;
-	uint64_t now;
+	uint64_t now = monotonic_ms();
 	ssize_t n;
 	int r;
 
-	if ((r = direct_settle(d, on_event, ctx)) != 0)
-		return r;
-	if (n_extra > sizeof(pfd) / sizeof(pfd[0]) - 1)
-		n_extra = sizeof(pfd) / sizeof(pfd[0]) - 1;
-	transport_output(h0->t, &out, &outlen);
-	pfd[0].fd = h0->fd;
-	pfd[0].events = (d->rlen == 0 ? POLLIN : 0) | (outlen > 0 ? POLLOUT : 0);
-	pfd[0].revents = 0;
-	for (i = 0; i < n_extra; i++)
-		pfd[i + 1] = extra[i];
-	if (h0->banner_deadline != 0 &&
-	    transport_negotiated(h0->t, "server_version") == NULL) {
-		now = monotonic_ms();
-		if (now >= h0->banner_deadline)
-			timeout_ms = 0;
-		else if (timeout_ms < 0 ||
-		    h0->banner_deadline - now < (uint64_t)timeout_ms)
-			timeout_ms = (int)(h0->banner_deadline - now);
+	switch (h0->connecting) {
+	case CONNECT_TCP:
+		if ((r = hop_tcp_step(d, h0, now)) <= 0)
+			return r;
+		return direct_settle(d, on_event, ctx);
+	case CONNECT_FDPASS:
+		if ((r = hop_fdpass_step(d, h0, now)) <= 0)
+			return r;
+		if (hop_start_transport(d, h0, NULL) != 0)
+			return -1;
+		return direct_settle(d, on_event, ctx);
+	case CONNECT_DONE:
+		break;
 	}
-	if (poll(pfd, 1 + n_extra, timeout_ms) < 0 && errno != EINTR)
-		return -1;
-	for (i = 0; i < n_extra; i++)
-		extra[i].revents = pfd[i + 1].revents;
-	now = monotonic_ms();
 	for (i = 0; i < d->n_hops; i++)
 		(void)transport_tick(d->hops[i].t, now);
 	if (check_banner_deadlines(d, now) != 0)
 		return -1;
-	if (outlen > 0 && (pfd[0].revents & (POLLOUT | POLLERR))) {
+	transport_output(h0->t, &out, &outlen);
+	if (outlen > 0 && (revents & (POLLOUT | POLLERR))) {
 		if ((n = write(h0->fd, out, outlen)) > 0)
 			transport_output_consume(h0->t, (size_t)n);
 	}
-	if (d->rlen == 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+	if (d->rlen == 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
 		n = read(h0->fd, d->rbuf, sizeof(d->rbuf));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			(void)transport_input_eof(h0->t);
@@ -877,4 +939,37 @@ direct_turn(struct direct *d, int timeout_ms,
 	}
 	/* what the input produced is handled now, not after another wait */
 	return direct_settle(d, on_event, ctx);
+}
+
+int
+direct_turn(struct direct *d, int timeout_ms,
+    int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx,
+    struct pollfd *extra, size_t n_extra)
+{
+	struct pollfd pfd[8];
+	uint64_t now, when;
+	size_t i;
+	int r;
+
+	if (d->hops[0].connecting == CONNECT_DONE &&
+	    (r = direct_settle(d, on_event, ctx)) != 0)
+		return r;
+	if (n_extra > sizeof(pfd) / sizeof(pfd[0]) - 1)
+		n_extra = sizeof(pfd) / sizeof(pfd[0]) - 1;
+	direct_want(d, &pfd[0].fd, &pfd[0].events);
+	pfd[0].revents = 0;
+	for (i = 0; i < n_extra; i++)
+		pfd[i + 1] = extra[i];
+	now = monotonic_ms();
+	if ((when = direct_deadline(d)) != UINT64_MAX) {
+		if (when <= now)
+			timeout_ms = 0;
+		else if (timeout_ms < 0 || when - now < (uint64_t)timeout_ms)
+			timeout_ms = (int)(when - now);
+	}
+	if (poll(pfd, 1 + n_extra, timeout_ms) < 0 && errno != EINTR)
+		return -1;
+	for (i = 0; i < n_extra; i++)
+		extra[i].revents = pfd[i + 1].revents;
+	return direct_step(d, pfd[0].revents, on_event, ctx);
 }

@@ -12,6 +12,7 @@
 #define SSHBROKER_BROKER_DIRECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
 
@@ -65,5 +66,16 @@ struct pollfd;
 int direct_turn(struct direct *d, int timeout_ms,
     int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx,
     struct pollfd *extra, size_t n_extra);
+
+/*
+ * The same for an event loop: which fd to watch and for what (poll
+ * events; the fd changes while the first hop connects), the time by
+ * which direct_step() must run even without I/O (UINT64_MAX: none), and
+ * the step itself, given the fd's revents (0 when only time passed).
+ */
+void direct_want(const struct direct *d, int *fdp, short *eventsp);
+uint64_t direct_deadline(const struct direct *d);
+int direct_step(struct direct *d, short revents,
+    int (*on_event)(void *ctx, const struct transport_event *ev), void *ctx);
 
 #endif
