@@ -1,0 +1,337 @@
+/*
+ * Unix sockets of the broker.  The rules come from what local sockets of
+ * SSH tools learned: a directory only we can enter, a socket only we can
+ * open, the peer's uid checked on every connection (a mode can be raced,
+ * a credential cannot), and a live socket never replaced.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker/sock.h"
+#include "common/err.h"
+
+int
+sock_control_path(char *buf, size_t len)
+{
+	const char *env = getenv("SSHBROKER_SOCKET");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct sockaddr_un sun;
+	int n;
+
+	if (env != NULL && *env != '\0')
+		n = snprintf(buf, len, "%s", env);
+	else if (xdg != NULL && *xdg == '/')
+		n = snprintf(buf, len, "%s/sshbroker/control", xdg);
+	else
+		n = snprintf(buf, len, "/tmp/sshbroker-%u/control",
+		    (unsigned int)getuid());
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path))
+		return ERR_TOO_LONG;
+	return ERR_OK;
+}
+
+/* The directory part of path, in dir. */
+static int
+dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		if (len < 2)
+			return ERR_TOO_LONG;
+		strcpy(dir, ".");
+		return ERR_OK;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= len)
+		return ERR_TOO_LONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return ERR_OK;
+}
+
+int
+sock_private_dir(const char *path, char *why, size_t whylen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+
+	if (dir_of(path, dir, sizeof(dir)) != ERR_OK) {
+		snprintf(why, whylen, "%s: path too long", path);
+		return ERR_TOO_LONG;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create %s: %s", dir,
+		    strerror(errno));
+		return ERR_SYSTEM;
+	}
+	/* lstat: a symlink planted where our directory should be is
+	 * refused, not followed */
+	if (lstat(dir, &st) == -1) {
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077) != 0) {
+		snprintf(why, whylen, "%s must be a directory of uid %u with no "
+		    "access for anyone else (it is mode %03o, uid %u)", dir,
+		    (unsigned int)getuid(), (unsigned int)(st.st_mode & 0777),
+		    (unsigned int)st.st_uid);
+		return ERR_PERMISSION;
+	}
+	return ERR_OK;
+}
+
+int
+sock_lock(const char *control_path, int *fdp)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char lock[sizeof(dir) + 8];
+	int fd;
+
+	*fdp = -1;
+	if (dir_of(control_path, dir, sizeof(dir)) != ERR_OK)
+		return ERR_TOO_LONG;
+	snprintf(lock, sizeof(lock), "%s/lock", dir);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return ERR_SYSTEM;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return e == EWOULDBLOCK ? ERR_AGAIN : ERR_SYSTEM;
+	}
+	*fdp = fd;
+	return ERR_OK;
+}
+
+static int
+fill_sun(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return ERR_TOO_LONG;
+	memcpy(sun->sun_path, path, strlen(path));
+	return ERR_OK;
+}
+
+int
+sock_connect(const char *path, int *fdp)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	*fdp = -1;
+	if (fill_sun(&sun, path) != ERR_OK)
+		return ERR_TOO_LONG;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return ERR_SYSTEM;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return e == ENOENT || e == ECONNREFUSED ? ERR_NOT_FOUND :
+		    ERR_SYSTEM;
+	}
+	*fdp = fd;
+	return ERR_OK;
+}
+
+int
+sock_listen(const char *path, int replace_stale, int *fdp, char *why,
+    size_t whylen)
+{
+	struct sockaddr_un sun;
+	char tmp[sizeof(sun.sun_path)];
+	unsigned char rnd[8];
+	int fd = -1, probe, r, i;
+
+	*fdp = -1;
+	/* ssh's own trick for ControlPath: a random name beside the final
+	 * one, then link(), which never replaces what is there */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXXXXXXXXXXXX", path) >=
+	    sizeof(tmp) || fill_sun(&sun, tmp) != ERR_OK) {
+		snprintf(why, whylen, "%s: path too long for a socket", path);
+		return ERR_TOO_LONG;
+	}
+	if (getentropy(rnd, sizeof(rnd)) != 0) {
+		snprintf(why, whylen, "getentropy: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	for (i = 0; i < 8; i++)
+		snprintf(tmp + strlen(path) + 1 + 2 * i, 3, "%02x", rnd[i]);
+	(void)fill_sun(&sun, tmp);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	{
+		/* 0600 from the start: the socket never exists with more */
+		mode_t old = umask(0177);
+
+		r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+		umask(old);
+	}
+	if (r == -1 || listen(fd, 128) == -1) {
+		snprintf(why, whylen, "bind %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < 2; i++) {
+		if (link(tmp, path) == 0)
+			break;
+		if (errno != EEXIST || !replace_stale || i > 0) {
+			snprintf(why, whylen, "%s: %s", path, errno == EEXIST ?
+			    "already in use" : strerror(errno));
+			r = errno == EEXIST ? ERR_AGAIN : ERR_SYSTEM;
+			unlink(tmp);
+			close(fd);
+			return r;
+		}
+		/* something is there: a live socket stays, a dead one goes */
+		if (sock_connect(path, &probe) == ERR_OK) {
+			close(probe);
+			snprintf(why, whylen, "%s: another process listens there",
+			    path);
+			unlink(tmp);
+			close(fd);
+			return ERR_AGAIN;
+		}
+		{
+			struct stat st;
+
+			if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+				snprintf(why, whylen, "%s exists and is not a "
+				    "socket", path);
+				goto fail;
+			}
+		}
+		(void)unlink(path);
+	}
+	unlink(tmp);
+	*fdp = fd;
+	return ERR_OK;
+ fail:
+	unlink(tmp);
+	close(fd);
+	return ERR_SYSTEM;
+}
+
+int
+sock_peer_is_us(int fd, int *pidp)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (pidp != NULL)
+		*pidp = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred))
+		return 0;
+	if (pidp != NULL)
+		*pidp = (int)cred.pid;
+	return cred.uid == getuid();
+}
+
+int
+sock_send_fd(int sock, int fd)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct cmsghdr *cmsg;
+	char byte = 0;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&control, 0, sizeof(control));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == 1)
+		return ERR_OK;
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+	    ERR_AGAIN : ERR_SYSTEM;
+}
+
+int
+sock_recv_fd(int sock, int *fdp)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} control;
+	struct cmsghdr *cmsg;
+	char byte;
+	int fds[4], nfds = 0, i;
+	ssize_t n;
+
+	*fdp = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? ERR_AGAIN :
+		    ERR_SYSTEM;
+	if (n == 0)
+		return ERR_DISCONNECTED;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		size_t k, count;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < count && nfds < 4; k++)
+			memcpy(&fds[nfds++], CMSG_DATA(cmsg) + k * sizeof(int),
+			    sizeof(int));
+	}
+	/* exactly one fd per message: anything else is not a client of
+	 * ours, and what it sent must not stay open in the daemon */
+	if (nfds != 1 || (msg.msg_flags & MSG_CTRUNC) != 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		return ERR_PROTOCOL;
+	}
+	*fdp = fds[0];
+	return ERR_OK;
+}
