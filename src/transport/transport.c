@@ -298,6 +298,12 @@ read_version(struct transport *t)
 		len = buf_len(t->in);
 		nl = memchr(p, '\n', len);
 		if (nl == NULL) {
+			/* a NUL can be in no line: fail now, as ssh does,
+			 * rather than wait for a line end that may not come */
+			if (memchr(p, '\0', len) != NULL)
+				return tr_fail(t, ERR_PROTOCOL,
+				    SSH_DISCONNECT_PROTOCOL_ERROR,
+				    "NUL byte in the server's version exchange");
 			/* a line may end in CR LF: its CR is still pending */
 			if (len > TR_BANNER_MAX_LINE + 1)
 				return tr_fail(t, ERR_PROTOCOL,

@@ -306,6 +306,12 @@ def _(rng, k):
     return Script().send(b"hello\0world\r\n" + VERSION)
 
 
+@scenario("banner-nul-then-silence")
+def _(rng, k):
+    # no line end ever comes: the NUL alone must end it, not a timeout
+    return Script().send(b"garbage\r\n\0\1\2junk").sleep(30)
+
+
 @scenario("version-nul")
 def _(rng, k):
     return Script().send(b"SSH-2.0-Open\0SSH\r\n")

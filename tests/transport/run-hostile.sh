@@ -223,6 +223,7 @@ hostile banner-8192-split  'server disconnected \(reason 11\): bye after a long 
 hostile version-10mb       'too long'
 hostile version-long       'longer than 255'
 hostile banner-nul         'NUL byte'
+hostile banner-nul-then-silence 'NUL byte'
 hostile version-nul        'NUL byte'
 hostile version-ssh1       'protocol major versions differ'
 hostile version-escapes    'protocol major versions differ'
