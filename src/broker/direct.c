@@ -517,7 +517,7 @@ hop_timeout_ms(const struct direct_hop *h)
 }
 
 int
-direct_open(struct direct *d, int argc, char **argv,
+direct_resolve(struct direct *d, int argc, char **argv,
     const struct login_ui *ui)
 {
 	struct direct_hop *chain[MAX_HOPS], *h;
@@ -584,8 +584,6 @@ direct_open(struct direct *d, int argc, char **argv,
 	d->user = h->user;
 	d->batch = h->batch;
 	d->t = h->t;        /* NULL until connected when there is no jump */
-	if (hop_connect_start(d, &d->hops[0]) != 0)
-		goto out;
 	status = 0;
  out:
 	if (status != 0 && d->n_hops == 0) {
@@ -593,6 +591,63 @@ direct_open(struct direct *d, int argc, char **argv,
 		d->n_hops = MAX_HOPS;
 	}
 	return status;
+}
+
+char *
+direct_key(const struct direct *d)
+{
+	struct buf *b = buf_new(0);
+	char *key = NULL;
+	size_t i;
+
+	/* what OpenSSH's %C hashes (the local host is the same for all of
+	 * a daemon's transports), and every hop before it with the same
+	 * inputs, plus what changes the way there */
+	for (i = 0; b != NULL && i < d->n_hops; i++) {
+		const struct direct_hop *h = &d->hops[i];
+		char *alias = hop_cfg(h, "hostkeyalias");
+		char *proxy = i == 0 ? hop_cfg(h, "proxycommand") : NULL;
+
+		(void)buf_putf(b, "%s%s@%s:%s/%s/%s", i > 0 ? " > " : "",
+		    h->user, h->hostname, h->port, alias != NULL ? alias : "",
+		    proxy != NULL ? proxy : "");
+		free(alias);
+		free(proxy);
+	}
+	if (b != NULL)
+		key = buf_dup_cstr(b);
+	buf_free(b);
+	return key;
+}
+
+char *
+direct_chain(const struct direct *d)
+{
+	struct buf *b = buf_new(0);
+	char *chain = NULL;
+	size_t i;
+
+	for (i = 0; b != NULL && i + 1 < d->n_hops; i++)
+		(void)buf_putf(b, "%s%s", i > 0 ? "," : "", d->hops[i].label);
+	if (b != NULL)
+		chain = buf_dup_cstr(b);
+	buf_free(b);
+	return chain;
+}
+
+int
+direct_start(struct direct *d)
+{
+	return hop_connect_start(d, &d->hops[0]) == 0 ? 0 : 255;
+}
+
+int
+direct_open(struct direct *d, int argc, char **argv,
+    const struct login_ui *ui)
+{
+	int r = direct_resolve(d, argc, argv, ui);
+
+	return r != 0 ? r : direct_start(d);
 }
 
 void

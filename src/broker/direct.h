@@ -43,11 +43,23 @@ struct direct {
 };
 
 /* Resolves argv (ssh-style) and the jump hops, connects the first hop
- * and starts every transport.  0, or 255 with the reason on stderr. */
+ * and starts every transport.  0, or 255 with the reason said through ui
+ * (NULL: stderr). */
 int direct_open(struct direct *d, int argc, char **argv,
     const struct login_ui *ui);
+/* direct_open() in two steps: the first may block (it reads files and
+ * may run Match exec) and may run on a worker thread; the second starts
+ * connecting without blocking.  Either way, direct_close() after. */
+int direct_resolve(struct direct *d, int argc, char **argv,
+    const struct login_ui *ui);
+int direct_start(struct direct *d);
 /* Closes everything; a ProxyCommand is stopped and reaped. */
 void direct_close(struct direct *d);
+/* The pool's key for a resolved connection: user, host, port, host key
+ * alias of every hop and the first hop's ProxyCommand; caller frees. */
+char *direct_key(const struct direct *d);
+/* The jump hops as written, comma-separated ("" when none); caller frees. */
+char *direct_chain(const struct direct *d);
 /* The destination's resolved value of an ssh -G keyword; caller frees. */
 char *direct_cfg(const struct direct *d, const char *keyword);
 
