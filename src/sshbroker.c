@@ -17,8 +17,13 @@ static const struct {
 	  "resolve [--explain] [--format ssh|yaml] [-F file] [-o opt=value]... "
 	  "[-p port] [-l user] [-J jumps] destination" },
 	{ "exec", cmd_exec,
-	  "exec --direct [-F file] [-o opt=value]... [-p port] [-l user] "
-	  "destination [command...]" },
+	  "exec [--direct] [--no-autostart] [ssh options] destination "
+	  "[command...]" },
+	{ "daemon", cmd_daemon, "daemon [--foreground]" },
+	{ "status", cmd_status, "status [--format text|yaml] [--no-autostart]" },
+	{ "connect", cmd_connect, "connect [ssh options] destination" },
+	{ "close", cmd_close, "close destination" },
+	{ "stop", cmd_stop, "stop" },
 	{ "ping", cmd_ping,
 	  "ping [-F file] [-o opt=value]... [-p port] [-l user] destination" },
 };

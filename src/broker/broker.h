@@ -11,6 +11,15 @@ struct config_host;
 int cmd_resolve(int argc, char **argv);
 /* `sshbroker exec --direct ...`: ssh without the daemon. */
 int cmd_exec(int argc, char **argv);
+/* Through the daemon (cmd-client.c): exec without --direct, connect
+ * (prewarm), close, status and stop. */
+int cmd_exec_daemon(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+int cmd_close(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+/* `sshbroker daemon`: the broker itself, in the foreground. */
+int cmd_daemon(int argc, char **argv);
 /* `sshbroker ping ...`: key exchange and host key check only. */
 int cmd_ping(int argc, char **argv);
 

@@ -442,10 +442,19 @@ cmd_exec(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.exit_status = -1;
-	if (argc < 1 || strcmp(argv[0], "--direct") != 0) {
-		fprintf(stderr, "sshbroker exec: only --direct is available "
-		    "until the daemon exists\n");
-		return 255;
+	{
+		/* our own options first; without --direct the daemon runs
+		 * the session */
+		int i, direct = 0;
+
+		for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0 &&
+		    argv[i][2] != '\0'; i++)
+			if (strcmp(argv[i], "--direct") == 0)
+				direct = 1;
+		if (!direct)
+			return cmd_exec_daemon(argc, argv);
+		argc -= i - 1;
+		argv += i - 1;
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (direct_open(&d, argc - 1, argv + 1, NULL) != 0) {

@@ -499,6 +499,7 @@ hop_tcp_step(struct direct *d, struct direct_hop *h, uint64_t now)
 		return -1;
 	}
 	h->connecting = CONNECT_DONE;
+	d->fd_generation++;
 	r = hop_start_transport(d, h, proxy_tcp_address(h->tcp));
 	proxy_tcp_free(h->tcp);
 	h->tcp = NULL;
@@ -961,6 +962,7 @@ direct_step(struct direct *d, short revents,
 	case CONNECT_FDPASS:
 		if ((r = hop_fdpass_step(d, h0, now)) <= 0)
 			return r;
+		d->fd_generation++;
 		if (hop_start_transport(d, h0, NULL) != 0)
 			return -1;
 		return direct_settle(d, on_event, ctx);

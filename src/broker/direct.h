@@ -37,6 +37,9 @@ struct direct {
 	 * TRANSPORT_EV_READY goes to on_event and nobody logs in there
 	 * (`ping`); jump hops still log in, to reach it */
 	int kex_only;
+	/* changes whenever the fd direct_want() gives is another one, even
+	 * with the same number (an fd closed and reused) */
+	unsigned int fd_generation;
 	/* input read from hops[0]'s socket, not yet taken by its transport */
 	unsigned char rbuf[65536];
 	size_t roff, rlen;

@@ -1,0 +1,584 @@
+/*
+ * The command line's side of the daemon: `sshbroker exec` (without
+ * --direct), `connect`, `status`, `close` and `stop` talk PROTOCOL.mux
+ * to the daemon's control socket, starting the daemon first when none
+ * runs (unless --no-autostart).  exec passes its stdin, stdout and
+ * stderr to the daemon, which runs the session on a pooled connection;
+ * the exit status comes back in the exit message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/mux.h"
+#include "broker/sock.h"
+#include "common/buf.h"
+#include "common/err.h"
+
+#define AUTOSTART_WAIT_MS 5000
+
+struct mux_conn {
+	int fd;
+	struct buf *in;
+	uint32_t next_id;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Starts `sshbroker daemon` in the background, detached from us: its
+ * own session, stdio on /dev/null but for a log next to the socket. */
+static int
+spawn_daemon(const char *path)
+{
+	char dir[108], log[128], why[256];
+	pid_t pid;
+	int fd, status;
+
+	if (sock_private_dir(path, why, sizeof(why)) != ERR_OK) {
+		fprintf(stderr, "sshbroker: %s\n", why);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/') != NULL)
+		*strrchr(dir, '/') = '\0';
+	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		/* a grandchild, so that nobody has to reap the daemon */
+		if (fork() != 0)
+			_exit(0);
+		(void)setsid();
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, 0);
+			(void)dup2(fd, 1);
+			close(fd);
+		}
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0600)) != -1) {
+			(void)dup2(fd, 2);
+			close(fd);
+		}
+		execl("/proc/self/exe", "sshbroker", "daemon", (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* Connects to the daemon, starting it when allowed. */
+static int
+daemon_connect(int autostart, int *fdp)
+{
+	char path[108];
+	uint64_t until;
+
+	if (sock_control_path(path, sizeof(path)) != ERR_OK) {
+		fprintf(stderr, "sshbroker: control socket path too long\n");
+		return -1;
+	}
+	if (sock_connect(path, fdp) == ERR_OK)
+		return 0;
+	if (!autostart) {
+		fprintf(stderr, "sshbroker: no daemon listens on %s\n", path);
+		return -1;
+	}
+	if (spawn_daemon(path) != 0)
+		return -1;
+	until = now_ms() + AUTOSTART_WAIT_MS;
+	while (now_ms() < until) {
+		if (sock_connect(path, fdp) == ERR_OK)
+			return 0;
+		(void)poll(NULL, 0, 10);
+	}
+	fprintf(stderr, "sshbroker: the daemon did not come up on %s\n", path);
+	return -1;
+}
+
+static int
+send_msg(struct mux_conn *c, const struct mux_msg *m)
+{
+	struct buf *b = buf_new(0);
+	size_t off = 0;
+	ssize_t n;
+	int r;
+
+	if (b == NULL)
+		return -1;
+	if ((r = mux_encode(b, m)) != ERR_OK) {
+		buf_free(b);
+		return -1;
+	}
+	while (off < buf_len(b)) {
+		n = send(c->fd, buf_ptr(b) + off, buf_len(b) - off,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			buf_free(b);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	buf_free(b);
+	return 0;
+}
+
+/* The next message from the daemon; 0, or -1 when it went away. */
+static int
+recv_msg(struct mux_conn *c, struct mux_msg *m)
+{
+	const unsigned char *p;
+	const char *why;
+	unsigned char chunk[16384];
+	size_t len;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = mux_frame_next(c->in, &p, &len, &why);
+		if (r == ERR_OK) {
+			if (mux_decode_from_master(p, len, m, &why) != ERR_OK) {
+				fprintf(stderr, "sshbroker: bad message from the "
+				    "daemon: %s\n", why);
+				return -1;
+			}
+			return 0;
+		}
+		if (r != ERR_AGAIN) {
+			fprintf(stderr, "sshbroker: bad frame from the daemon: "
+			    "%s\n", why);
+			return -1;
+		}
+		n = recv(c->fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			return -2;      /* a signal: let the caller look */
+		if (n <= 0)
+			return -1;
+		if (buf_put(c->in, chunk, (size_t)n) != ERR_OK)
+			return -1;
+	}
+}
+
+static int
+mux_open(int autostart, struct mux_conn *c)
+{
+	struct mux_msg m;
+	struct mux_ext ext;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if ((c->in = buf_new(0)) == NULL)
+		return -1;
+	if (daemon_connect(autostart, &c->fd) != 0)
+		return -1;
+	while ((r = recv_msg(c, &m)) == -2)
+		;
+	if (r != 0 || m.type != MUX_MSG_HELLO) {
+		fprintf(stderr, "sshbroker: the daemon did not say hello\n");
+		mux_msg_free(&m);
+		return -1;
+	}
+	mux_msg_free(&m);
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_MSG_HELLO;
+	m.version = MUX_PROTOCOL_VERSION;
+	ext.name = MUX_EXT_SSHBROKER;
+	ext.value = (const unsigned char *)PACKAGE_VERSION;
+	ext.value_len = strlen(PACKAGE_VERSION);
+	m.exts = &ext;
+	m.n_exts = 1;
+	return send_msg(c, &m);
+}
+
+static void
+mux_close(struct mux_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	buf_free(c->in);
+	c->fd = -1;
+	c->in = NULL;
+}
+
+/*
+ * Sends m and waits for its reply, printing EXT_MESSAGE lines as they
+ * come.  0 with *reply set (caller frees), or -1.
+ */
+static int
+request(struct mux_conn *c, struct mux_msg *m, struct mux_msg *reply)
+{
+	int r;
+
+	m->id = ++c->next_id;
+	if (send_msg(c, m) != 0)
+		return -1;
+	for (;;) {
+		if ((r = recv_msg(c, reply)) == -2)
+			continue;
+		if (r != 0)
+			return -1;
+		if (reply->type == MUX_S_EXT_MESSAGE) {
+			fprintf(stderr, "%s\n", reply->text);
+			mux_msg_free(reply);
+			continue;
+		}
+		return 0;
+	}
+}
+
+/* ssh's options that take an argument, and where the destination is:
+ * argv[*destp]; the command follows it. */
+static int
+find_destination(int argc, char **argv, int *destp, int *want_tty,
+    int *no_tty, int *subsystem)
+{
+	static const char with_arg[] = "bceilmopBDEFIJLOQRSWw";
+	int i, j;
+
+	*want_tty = *no_tty = *subsystem = 0;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		for (j = 1; a[j] != '\0'; j++) {
+			if (strchr(with_arg, a[j]) != NULL) {
+				if (a[j + 1] == '\0')
+					i++;
+				break;
+			}
+			if (a[j] == 't')
+				(*want_tty)++;
+			else if (a[j] == 'T')
+				*no_tty = 1;
+			else if (a[j] == 's')
+				*subsystem = 1;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "sshbroker: no destination given\n");
+		return -1;
+	}
+	*destp = i;
+	return 0;
+}
+
+/* EXT_SELECT, EXT_PREWARM, EXT_CLOSE: the ssh-style words up to and
+ * with the destination. */
+static int
+argv_request(struct mux_conn *c, uint32_t type, int argc, char **argv,
+    struct mux_msg *reply)
+{
+	struct mux_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.argv = (const char *const *)argv;
+	m.argc = (size_t)argc;
+	return request(c, &m, reply);
+}
+
+static int
+report_failure(const struct mux_msg *reply, const char *what)
+{
+	if (reply->type == MUX_S_FAILURE || reply->type ==
+	    MUX_S_PERMISSION_DENIED)
+		fprintf(stderr, "%s\n", reply->reason != NULL &&
+		    *reply->reason != '\0' ? reply->reason : what);
+	else if (reply->type != MUX_S_OK)
+		fprintf(stderr, "sshbroker: unexpected %s from the daemon\n",
+		    mux_type_name(reply->type));
+	return reply->type == MUX_S_OK ? 0 : -1;
+}
+
+static volatile sig_atomic_t got_winch;
+static struct termios saved_tio;
+static int tty_raw;
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static void
+tty_restore(void)
+{
+	if (tty_raw) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		tty_raw = 0;
+	}
+}
+
+static void
+tty_make_raw(void)
+{
+	struct termios tio;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tio) != 0)
+		return;
+	tio = saved_tio;
+	cfmakeraw(&tio);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &tio) == 0)
+		tty_raw = 1;
+}
+
+/* Leading options of ours before the ssh-style words. */
+static int
+our_options(int *argcp, char ***argvp, int *direct, int *autostart)
+{
+	*direct = 0;
+	*autostart = 1;
+	while (*argcp > 0 && strncmp((*argvp)[0], "--", 2) == 0 &&
+	    (*argvp)[0][2] != '\0') {
+		if (strcmp((*argvp)[0], "--direct") == 0)
+			*direct = 1;
+		else if (strcmp((*argvp)[0], "--no-autostart") == 0)
+			*autostart = 0;
+		else {
+			fprintf(stderr, "sshbroker: unknown option %s\n",
+			    (*argvp)[0]);
+			return -1;
+		}
+		(*argcp)--;
+		(*argvp)++;
+	}
+	return 0;
+}
+
+int
+cmd_exec_daemon(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg m, reply;
+	char *command = NULL;
+	int dest, want_tty, no_tty, subsystem, is_tty, status = 255, i, r;
+	int direct, autostart, fds[3] = { 0, 1, 2 }, daemon_pid = 0;
+	size_t n = 1;
+	uint32_t session_id = 0;
+
+	if (our_options(&argc, &argv, &direct, &autostart) != 0)
+		return 255;
+	if (find_destination(argc, argv, &dest, &want_tty, &no_tty,
+	    &subsystem) != 0)
+		return 255;
+	(void)signal(SIGPIPE, SIG_IGN);
+	for (i = dest + 1; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	if ((command = calloc(1, n)) == NULL)
+		return 255;
+	for (i = dest + 1; i < argc; i++) {
+		if (i > dest + 1)
+			strcat(command, " ");
+		strcat(command, argv[i]);
+	}
+	if (mux_open(autostart, &c) != 0)
+		goto out;
+	if (argv_request(&c, MUX_C_EXT_SELECT, dest + 1, argv, &reply) != 0)
+		goto out;
+	r = report_failure(&reply, "sshbroker: cannot use the destination");
+	mux_msg_free(&reply);
+	if (r != 0)
+		goto out;
+	/* RequestTTY as -t/-T give it: a terminal when asked twice, or
+	 * once with a terminal on stdin, or for a shell on a terminal */
+	is_tty = isatty(STDIN_FILENO);
+	want_tty = no_tty ? 0 : want_tty >= 2 ? 1 : want_tty == 1 ? is_tty :
+	    command[0] == '\0' && is_tty;
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_C_NEW_SESSION;
+	m.want_tty = (uint32_t)want_tty;
+	m.subsystem = (uint32_t)subsystem;
+	m.escape_char = MUX_ESCAPE_NONE;
+	m.term = getenv("TERM") != NULL ? getenv("TERM") : "";
+	m.command = command;
+	m.id = ++c.next_id;
+	if (send_msg(&c, &m) != 0)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		if (sock_send_fd(c.fd, fds[i]) != ERR_OK) {
+			fprintf(stderr, "sshbroker: cannot pass fd %d to the "
+			    "daemon\n", i);
+			goto out;
+		}
+	}
+	if (want_tty && is_tty) {
+		tty_make_raw();
+		(void)signal(SIGWINCH, on_winch);
+		/* the daemon's pid, to tell it of size changes as ssh's
+		 * mux clients do */
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_C_ALIVE_CHECK;
+		m.id = ++c.next_id;
+		(void)send_msg(&c, &m);
+	}
+	for (;;) {
+		r = recv_msg(&c, &reply);
+		if (r == -2) {
+			if (got_winch && daemon_pid > 0) {
+				got_winch = 0;
+				(void)kill(daemon_pid, SIGWINCH);
+			}
+			continue;
+		}
+		if (r != 0) {
+			fprintf(stderr, "sshbroker: the daemon closed the "
+			    "connection\n");
+			break;
+		}
+		switch (reply.type) {
+		case MUX_S_EXT_MESSAGE:
+			tty_restore();
+			fprintf(stderr, "%s\r\n", reply.text);
+			break;
+		case MUX_S_ALIVE:
+			daemon_pid = (int)reply.pid;
+			break;
+		case MUX_S_SESSION_OPENED:
+			session_id = reply.session_id;
+			break;
+		case MUX_S_FAILURE:
+		case MUX_S_PERMISSION_DENIED:
+			tty_restore();
+			fprintf(stderr, "%s\n", reply.reason);
+			break;
+		case MUX_S_TTY_ALLOC_FAIL:
+			break;
+		case MUX_S_EXIT_MESSAGE:
+			if (session_id == 0 || reply.session_id == session_id)
+				status = (int)reply.exit_status;
+			mux_msg_free(&reply);
+			goto out;
+		default:
+			break;
+		}
+		mux_msg_free(&reply);
+	}
+ out:
+	tty_restore();
+	mux_close(&c);
+	free(command);
+	return status;
+}
+
+int
+cmd_connect(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg reply;
+	int direct, autostart, status = 255, dest, t, T, s;
+
+	if (our_options(&argc, &argv, &direct, &autostart) != 0)
+		return 255;
+	if (find_destination(argc, argv, &dest, &t, &T, &s) != 0)
+		return 255;
+	if (mux_open(autostart, &c) == 0 &&
+	    argv_request(&c, MUX_C_EXT_PREWARM, dest + 1, argv, &reply) == 0) {
+		if (report_failure(&reply, "sshbroker: cannot connect") == 0)
+			status = 0;
+		mux_msg_free(&reply);
+	}
+	mux_close(&c);
+	return status;
+}
+
+int
+cmd_close(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg reply;
+	int status = 255;
+
+	if (argc < 1) {
+		fprintf(stderr, "usage: sshbroker close destination\n");
+		return 255;
+	}
+	if (mux_open(0, &c) == 0 &&
+	    argv_request(&c, MUX_C_EXT_CLOSE, argc, argv, &reply) == 0) {
+		if (report_failure(&reply, "sshbroker: no such connection") == 0)
+			status = 0;
+		mux_msg_free(&reply);
+	}
+	mux_close(&c);
+	return status;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg m, reply;
+	int direct, autostart, status = 255;
+	const char *format = "text";
+
+	if (argc >= 2 && strcmp(argv[0], "--format") == 0) {
+		format = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (our_options(&argc, &argv, &direct, &autostart) != 0)
+		return 255;
+	if (mux_open(autostart, &c) == 0) {
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_C_EXT_STATUS;
+		m.format = format;
+		if (request(&c, &m, &reply) == 0) {
+			if (reply.type == MUX_S_EXT_TEXT) {
+				fputs(reply.text, stdout);
+				status = 0;
+			}
+			mux_msg_free(&reply);
+		}
+	}
+	mux_close(&c);
+	return status;
+}
+
+int
+cmd_stop(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg m, reply;
+	int status = 255;
+
+	(void)argc;
+	(void)argv;
+	if (mux_open(0, &c) == 0) {
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_C_EXT_STOP;
+		if (request(&c, &m, &reply) == 0) {
+			status = reply.type == MUX_S_OK ? 0 : 255;
+			mux_msg_free(&reply);
+		}
+	}
+	mux_close(&c);
+	return status;
+}

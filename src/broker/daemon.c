@@ -1,0 +1,1951 @@
+/*
+ * `sshbroker daemon`: one process per user that owns SSH connections and
+ * serves sessions on them to local clients over PROTOCOL.mux (see
+ * docs/PROTOCOL.md).
+ *
+ * One event loop runs everything; resolving a destination (which reads
+ * files and may run Match exec) runs on a worker.  A pooled connection
+ * is a struct direct (src/broker/direct.c: every hop, TCP or ProxyCommand
+ * first, then direct-tcpip channels) driven by the loop through
+ * direct_want/direct_deadline/direct_step.  A client's session is a
+ * channel of that connection whose bytes go to and from the fds the
+ * client passed, with flow control both ways: the channel's window opens
+ * only as the client's stdout takes the bytes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/direct.h"
+#include "broker/login.h"
+#include "broker/mux.h"
+#include "broker/sock.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/loop.h"
+#include "common/mem.h"
+#include "transport/transport.h"
+
+#define IDLE_DEFAULT_MS (10u * 60 * 1000)   /* as ControlPersist 10m */
+#define CLIENT_IN_MAX (MUX_FRAME_MAX + 4096)
+#define SESSION_IO_CHUNK 65536
+
+struct daemon;
+struct pconn;
+struct client;
+
+/* What was said while connecting, for the clients waiting on it. */
+struct saylog {
+	char **lines;
+	size_t n;
+};
+
+enum pconn_state { PC_RESOLVING, PC_CONNECTING, PC_READY, PC_DEAD };
+
+struct pconn {
+	struct daemon *dm;
+	struct pconn *next;
+	char *key;
+	char *name;             /* the destination as first asked */
+	char *chain;            /* jump hops as written */
+	struct direct *d;
+	struct login_ui ui;
+	struct saylog said;
+	enum pconn_state state;
+	struct loop_fd *fdh;
+	int cur_fd;
+	unsigned int cur_gen;
+	unsigned int cur_events;
+	struct loop_timer *deadline_timer;
+	struct loop_timer *idle_timer;
+	/* ControlPath: stock ssh's way in, pre-bound to this connection */
+	char *control_path;
+	int cp_fd;
+	struct loop_fd *cp_h;
+	uint64_t created_ms, idle_since_ms;
+	unsigned int n_sessions;
+	unsigned long long sessions_total;
+	int refs;               /* sessions, waiters and jobs holding it */
+};
+
+enum session_kind { SK_SESSION, SK_STDIO };
+
+/* One fd of a session, and the bytes waiting to go into it. */
+struct sfd {
+	int fd;
+	int orig_flags;
+	int unpollable;         /* a file or /dev/null: always ready */
+	struct loop_timer *ready;   /* for those: read on the next turn */
+	struct loop_fd *h;
+	struct buf *out;        /* channel bytes not yet written to fd */
+	int closed;
+};
+
+struct session {
+	struct client *cl;
+	struct pconn *pc;
+	struct session *next;   /* in the client */
+	enum session_kind kind;
+	uint32_t id;            /* the mux session id (per client) */
+	uint32_t req_id;        /* the request that asked for it */
+	uint32_t chan;
+	int opened, closed_remote, eof_sent, exit_status, exit_signal;
+	struct sfd in, out, err;
+	/* the request */
+	int want_tty, subsystem;
+	char *term, *command, **env;
+	size_t n_env;
+	char *fwd_host;
+	uint32_t fwd_port;
+	unsigned int ws_col, ws_row;
+	unsigned char inbuf[SESSION_IO_CHUNK];
+	size_t in_off, in_len;
+};
+
+struct client {
+	struct daemon *dm;
+	struct client *next;
+	unsigned int id;        /* for log lines: "client N" */
+	int fd;
+	int pid;
+	struct loop_fd *h;
+	struct buf *in, *out;
+	int hello_seen;             /* its HELLO named our extension */
+	int hello_got;
+	/* fds still to receive after the last frame, and for what */
+	unsigned int fds_wanted, fds_got;
+	int fds[3];
+	struct mux_msg pending;     /* the NEW_SESSION / NEW_STDIO_FWD */
+	int have_pending;
+	char **select_argv;         /* EXT_SELECT, or NULL */
+	size_t select_argc;
+	struct pconn *pc;           /* resolved selection */
+	struct session *sessions;
+	uint32_t next_session_id;
+	int closing;                /* close once out is flushed */
+	int waiting;                /* a request waits for resolution */
+};
+
+struct daemon {
+	struct loop *loop;
+	struct workq *wq;
+	int listen_fd, lock_fd;
+	struct loop_fd *listen_h;
+	char path[108];
+	struct pconn *conns;
+	struct client *clients;
+	unsigned int next_client;
+	uint64_t idle_ms;
+	uint64_t started_ms;
+	int stopping;
+};
+
+/* ------------------------------------------------------------ logging */
+
+static void
+dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+dlog(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[32];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s sshbroker[%d]: %s\n", ts, (int)getpid(), line);
+}
+
+static void
+saylog_add(struct saylog *s, const char *line)
+{
+	char **n;
+
+	if (s->n >= 64)
+		return;
+	if ((n = realloc(s->lines, (s->n + 1) * sizeof(*n))) == NULL)
+		return;
+	s->lines = n;
+	if ((s->lines[s->n] = strdup(line)) != NULL)
+		s->n++;
+}
+
+static void
+saylog_clear(struct saylog *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->lines[i]);
+	free(s->lines);
+	s->lines = NULL;
+	s->n = 0;
+}
+
+/* The ui of a pooled connection: what it says is logged and kept for
+ * the clients waiting on it; nobody can answer a question yet (the
+ * relay to the client's terminal is to come), so a key that needs a
+ * passphrase or a server that wants a password fails as under
+ * BatchMode. */
+static void
+pconn_say(void *ctx, const char *line)
+{
+	struct pconn *pc = ctx;
+
+	dlog("%s: %s", pc->name != NULL ? pc->name : "?", line);
+	saylog_add(&pc->said, line);
+}
+
+static char *
+pconn_ask(void *ctx, const char *prompt, int echo)
+{
+	(void)ctx;
+	(void)prompt;
+	(void)echo;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void client_close(struct client *cl);
+static void client_update(struct client *cl);
+static void session_free(struct session *s, int tell_client);
+static void pconn_release(struct pconn *pc);
+static void pconn_refresh(struct pconn *pc);
+static void pconn_stop_listening(struct pconn *pc);
+static void pconn_listen_control_path(struct pconn *pc);
+
+static int
+client_send(struct client *cl, const struct mux_msg *m)
+{
+	if (cl->closing)
+		return ERR_OK;
+	if (mux_encode(cl->out, m) != ERR_OK) {
+		dlog("client %u: cannot encode %s", cl->id,
+		    mux_type_name(m->type));
+		cl->closing = 1;
+		return ERR_INTERNAL;
+	}
+	client_update(cl);
+	return ERR_OK;
+}
+
+static void
+client_fail(struct client *cl, uint32_t id, const char *reason)
+{
+	struct mux_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_S_FAILURE;
+	m.id = id;
+	m.reason = reason;
+	(void)client_send(cl, &m);
+}
+
+static void
+client_ok(struct client *cl, uint32_t id)
+{
+	struct mux_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_S_OK;
+	m.id = id;
+	(void)client_send(cl, &m);
+}
+
+/* A diagnostic line for the client's stderr.  Only our own clients
+ * know EXT_MESSAGE: a stock ssh ends with 255 on any message it does
+ * not expect, so for it the line goes to the log alone. */
+static void
+client_message(struct client *cl, const char *text)
+{
+	struct mux_msg m;
+
+	if (!cl->hello_seen) {
+		dlog("client %u: %s", cl->id, text);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_S_EXT_MESSAGE;
+	m.text = text;
+	(void)client_send(cl, &m);
+}
+
+static void
+client_text(struct client *cl, uint32_t type, uint32_t id, const char *text)
+{
+	struct mux_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.id = id;
+	m.text = text;
+	(void)client_send(cl, &m);
+}
+
+/* The lines a connection said, joined, as a failure reason. */
+static char *
+said_text(const struct saylog *s, const char *fallback)
+{
+	struct buf *b = buf_new(0);
+	char *t = NULL;
+	size_t i;
+
+	for (i = 0; b != NULL && i < s->n; i++)
+		(void)buf_putf(b, "%s%s", i > 0 ? "\n" : "", s->lines[i]);
+	if (b != NULL && buf_len(b) == 0)
+		(void)buf_put_cstr(b, fallback);
+	if (b != NULL)
+		t = buf_dup_cstr(b);
+	buf_free(b);
+	return t;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static void
+sfd_init(struct sfd *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+static void
+sfd_close(struct sfd *f)
+{
+	loop_timer_cancel(&f->ready);
+	if (f->h != NULL)
+		loop_fd_del(f->h);
+	f->h = NULL;
+	if (f->fd != -1) {
+		/* the fd is shared with the client's terminal or pipe: give it
+		 * back the way it came (OpenSSH restores blocking mode too) */
+		if (f->orig_flags != -1)
+			(void)fcntl(f->fd, F_SETFL, f->orig_flags);
+		close(f->fd);
+	}
+	buf_free(f->out);
+	f->out = NULL;
+	f->fd = -1;
+	f->closed = 1;
+}
+
+static int
+sfd_adopt(struct sfd *f, int fd)
+{
+	f->fd = fd;
+	f->orig_flags = fcntl(fd, F_GETFL);
+	if (f->orig_flags != -1 && !(f->orig_flags & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, f->orig_flags | O_NONBLOCK);
+	else if (f->orig_flags != -1)
+		f->orig_flags = -1;     /* nothing to restore */
+	return 0;
+}
+
+static void session_pump(struct session *s);
+
+static void
+session_in_cb(void *ctx, unsigned int events)
+{
+	struct session *s = ctx;
+	ssize_t n;
+
+	(void)events;
+	if (s->in_len == 0) {
+		n = read(s->in.fd, s->inbuf, sizeof(s->inbuf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* end of the client's input: EOF on the channel */
+			loop_fd_del(s->in.h);
+			s->in.h = NULL;
+			s->in.closed = 1;
+			if (s->opened && !s->eof_sent && !s->closed_remote) {
+				(void)channel_eof(s->pc->d->t, s->chan);
+				s->eof_sent = 1;
+			}
+			return;
+		}
+		s->in_off = 0;
+		s->in_len = (size_t)n;
+	}
+	session_pump(s);
+}
+
+/* Writes what waits for f; the channel's window reopens by as much. */
+static void
+sfd_flush(struct session *s, struct sfd *f)
+{
+	ssize_t n;
+
+	while (f->out != NULL && buf_len(f->out) > 0 && f->fd != -1) {
+		n = write(f->fd, buf_ptr(f->out), buf_len(f->out));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* the reader went away: drop what it would have read
+			 * and let the remote side go on */
+			if (s->opened && !s->closed_remote)
+				(void)channel_consumed(s->pc->d->t, s->chan,
+				    buf_len(f->out));
+			buf_reset(f->out);
+			break;
+		}
+		(void)buf_consume(f->out, (size_t)n);
+		if (s->opened && !s->closed_remote)
+			(void)channel_consumed(s->pc->d->t, s->chan, (size_t)n);
+	}
+}
+
+static void
+session_out_cb(void *ctx, unsigned int events)
+{
+	struct session *s = ctx;
+
+	(void)events;
+	sfd_flush(s, &s->out);
+	sfd_flush(s, &s->err);
+	session_pump(s);
+}
+
+static void
+sfd_ready_cb(void *ctx)
+{
+	struct session *s = ctx;
+
+	session_in_cb(s, LOOP_IN);
+}
+
+static void
+sfd_want(struct session *s, struct sfd *f, unsigned int events)
+{
+	if (f->fd == -1 || f->closed)
+		return;
+	if (f->unpollable) {
+		/* epoll refuses files; they never block, so they are read
+		 * (written files need no waiting at all) on the next turn */
+		if (f == &s->in && (events & LOOP_IN) && f->ready == NULL)
+			(void)loop_timer_add(s->pc->dm->loop,
+			    loop_now_ms(s->pc->dm->loop), sfd_ready_cb, s,
+			    &f->ready);
+		return;
+	}
+	if (f->h == NULL) {
+		if (events == 0)
+			return;
+		if (loop_fd_add(s->pc->dm->loop, f->fd, events,
+		    f == &s->in ? session_in_cb : session_out_cb, s, &f->h) !=
+		    ERR_OK) {
+			f->h = NULL;
+			if (errno == EPERM) {
+				f->unpollable = 1;
+				sfd_want(s, f, events);
+			}
+		}
+		return;
+	}
+	(void)loop_fd_set_events(f->h, events);
+}
+
+/* Moves input into the channel and sets what each fd waits for. */
+static void
+session_pump(struct session *s)
+{
+	size_t w;
+
+	if (!s->opened || s->closed_remote)
+		return;
+	if (s->in_len > 0 && channel_write(s->pc->d->t, s->chan,
+	    s->inbuf + s->in_off, s->in_len, &w) == ERR_OK) {
+		s->in_off += w;
+		s->in_len -= w;
+	}
+	sfd_want(s, &s->in, s->in_len == 0 && !s->eof_sent &&
+	    channel_writable(s->pc->d->t, s->chan) > 0 ? LOOP_IN : 0);
+	sfd_want(s, &s->out, s->out.out != NULL && buf_len(s->out.out) > 0 ?
+	    LOOP_OUT : 0);
+	if (s->err.fd != s->out.fd)
+		sfd_want(s, &s->err, s->err.out != NULL &&
+		    buf_len(s->err.out) > 0 ? LOOP_OUT : 0);
+}
+
+/* Channel bytes for f: written now if it takes them, else kept (the
+ * window stays shut by that much until they are written). */
+static int
+session_deliver(struct session *s, struct sfd *f, const unsigned char *p,
+    size_t len)
+{
+	ssize_t n = 0;
+
+	if (f->fd == -1) {
+		(void)channel_consumed(s->pc->d->t, s->chan, len);
+		return 0;
+	}
+	if (f->out == NULL || buf_len(f->out) == 0) {
+		do {
+			n = write(f->fd, p, len);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EAGAIN)
+			n = (ssize_t)len;       /* reader gone: drop */
+		if (n < 0)
+			n = 0;
+		if (n > 0)
+			(void)channel_consumed(s->pc->d->t, s->chan, (size_t)n);
+	}
+	if ((size_t)n < len) {
+		if (f->out == NULL && (f->out = buf_new(0)) == NULL)
+			return -1;
+		if (buf_put(f->out, p + n, len - (size_t)n) != ERR_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+put_modes(struct session *s, struct buf *f)
+{
+	struct termios tio;
+	struct buf *modes = buf_new(0);
+	int r = ERR_NOMEM;
+
+	if (modes == NULL)
+		return ERR_NOMEM;
+	/* the client's terminal settings, read from the fd it passed; the
+	 * few that matter most, as RFC 4254 section 8 encodes them */
+	if (tcgetattr(s->in.fd, &tio) == 0) {
+		static const struct { unsigned char op; tcflag_t flag; int which; }
+		    flags[] = {
+			{ 30, IGNPAR, 0 }, { 31, PARMRK, 0 }, { 32, INPCK, 0 },
+			{ 33, ISTRIP, 0 }, { 34, INLCR, 0 }, { 35, IGNCR, 0 },
+			{ 36, ICRNL, 0 }, { 38, IXON, 0 }, { 39, IXANY, 0 },
+			{ 40, IXOFF, 0 }, { 50, ISIG, 1 }, { 51, ICANON, 1 },
+			{ 53, ECHO, 1 }, { 54, ECHOE, 1 }, { 55, ECHOK, 1 },
+			{ 56, ECHONL, 1 }, { 57, NOFLSH, 1 }, { 58, TOSTOP, 1 },
+			{ 59, IEXTEN, 1 }, { 70, OPOST, 2 }, { 72, ONLCR, 2 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+			tcflag_t v = flags[i].which == 0 ? tio.c_iflag :
+			    flags[i].which == 1 ? tio.c_lflag : tio.c_oflag;
+
+			(void)buf_put_u8(modes, flags[i].op);
+			(void)buf_put_u32(modes, (v & flags[i].flag) ? 1 : 0);
+		}
+		(void)buf_put_u8(modes, 1);     /* VINTR */
+		(void)buf_put_u32(modes, tio.c_cc[VINTR]);
+		(void)buf_put_u8(modes, 3);     /* VERASE */
+		(void)buf_put_u32(modes, tio.c_cc[VERASE]);
+	}
+	(void)buf_put_u8(modes, 0);
+	r = buf_put_stringb(f, modes);
+	buf_free(modes);
+	return r;
+}
+
+static void
+window_size(struct session *s, unsigned int *col, unsigned int *row,
+    unsigned int *x, unsigned int *y)
+{
+	struct winsize ws;
+
+	*col = 80;
+	*row = 24;
+	*x = *y = 0;
+	if (ioctl(s->in.fd, TIOCGWINSZ, &ws) == 0) {
+		*col = ws.ws_col;
+		*row = ws.ws_row;
+		*x = ws.ws_xpixel;
+		*y = ws.ws_ypixel;
+	}
+}
+
+static int
+session_requests(struct session *s)
+{
+	struct transport *t = s->pc->d->t;
+	struct buf *f = buf_new(0);
+	unsigned int col, row, x, y;
+	size_t i;
+	int r = ERR_OK;
+
+	if (f == NULL)
+		return ERR_NOMEM;
+	if (s->want_tty) {
+		window_size(s, &col, &row, &x, &y);
+		s->ws_col = col;
+		s->ws_row = row;
+		(void)buf_put_cstring(f, s->term != NULL && *s->term != '\0' ?
+		    s->term : "vt100");
+		(void)buf_put_u32(f, col);
+		(void)buf_put_u32(f, row);
+		(void)buf_put_u32(f, x);
+		(void)buf_put_u32(f, y);
+		if ((r = put_modes(s, f)) == ERR_OK)
+			r = channel_request(t, s->chan, "pty-req", 0, buf_ptr(f),
+			    buf_len(f));
+		buf_reset(f);
+	}
+	for (i = 0; r == ERR_OK && i < s->n_env; i++) {
+		const char *eq = strchr(s->env[i], '=');
+
+		if (eq == NULL)
+			continue;
+		(void)buf_put_string(f, s->env[i], (size_t)(eq - s->env[i]));
+		(void)buf_put_cstring(f, eq + 1);
+		r = channel_request(t, s->chan, "env", 0, buf_ptr(f),
+		    buf_len(f));
+		buf_reset(f);
+	}
+	if (r == ERR_OK) {
+		if (s->subsystem) {
+			(void)buf_put_cstring(f, s->command);
+			r = channel_request(t, s->chan, "subsystem", 1,
+			    buf_ptr(f), buf_len(f));
+		} else if (s->command != NULL && *s->command != '\0')
+			r = channel_request_exec(t, s->chan, s->command);
+		else
+			r = channel_request(t, s->chan, "shell", 1, NULL, 0);
+	}
+	buf_free(f);
+	return r;
+}
+
+/* SIGWINCH: a client's terminal may have changed size (stock ssh
+ * clients relay their SIGWINCH to the pid the alive check gave them). */
+static void
+session_check_winsize(struct session *s)
+{
+	unsigned int col, row, x, y;
+	struct buf *f;
+
+	if (!s->want_tty || !s->opened || s->closed_remote)
+		return;
+	window_size(s, &col, &row, &x, &y);
+	if (col == s->ws_col && row == s->ws_row)
+		return;
+	s->ws_col = col;
+	s->ws_row = row;
+	if ((f = buf_new(0)) == NULL)
+		return;
+	(void)buf_put_u32(f, col);
+	(void)buf_put_u32(f, row);
+	(void)buf_put_u32(f, x);
+	(void)buf_put_u32(f, y);
+	(void)channel_request(s->pc->d->t, s->chan, "window-change", 0,
+	    buf_ptr(f), buf_len(f));
+	buf_free(f);
+}
+
+/* The connection is ready: open the session's channel. */
+static int
+session_start(struct session *s)
+{
+	struct transport *t = s->pc->d->t;
+	int r;
+
+	if (s->kind == SK_STDIO)
+		r = channel_open_direct_tcpip(t, s->fwd_host, s->fwd_port,
+		    "127.0.0.1", 65535, &s->chan);
+	else
+		r = channel_open_session(t, &s->chan);
+	if (r != ERR_OK)
+		return r;
+	s->pc->n_sessions++;
+	s->pc->sessions_total++;
+	loop_timer_cancel(&s->pc->idle_timer);
+	return ERR_OK;
+}
+
+static void
+session_exit_message(struct session *s)
+{
+	struct mux_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_S_EXIT_MESSAGE;
+	m.session_id = s->id;
+	m.exit_status = (uint32_t)(s->exit_status >= 0 ? s->exit_status : 255);
+	(void)client_send(s->cl, &m);
+}
+
+static struct session *
+pconn_find_session(struct pconn *pc, uint32_t chan)
+{
+	struct client *cl;
+	struct session *s;
+
+	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
+		for (s = cl->sessions; s != NULL; s = s->next) {
+			if (s->pc == pc && s->opened >= 0 && s->chan == chan &&
+			    s->pc->n_sessions > 0 && s->id != 0)
+				return s;
+		}
+	}
+	return NULL;
+}
+
+/* A channel event for one of the connection's sessions. */
+static int
+session_event(struct session *s, const struct transport_event *ev)
+{
+	struct mux_msg m;
+
+	switch (ev->type) {
+	case TRANSPORT_EV_CHANNEL_OPEN:
+		s->opened = 1;
+		if (s->kind == SK_SESSION && session_requests(s) != ERR_OK)
+			return -1;
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_S_SESSION_OPENED;
+		m.id = s->req_id;
+		m.session_id = s->id;
+		(void)client_send(s->cl, &m);
+		session_pump(s);
+		return 0;
+	case TRANSPORT_EV_CHANNEL_OPEN_FAILED: {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "channel refused: %s",
+		    ev->line);
+		client_fail(s->cl, s->req_id, reason);
+		s->exit_status = 255;
+		s->closed_remote = 1;
+		session_free(s, 1);
+		return 0;
+	}
+	case TRANSPORT_EV_CHANNEL_REQUEST_REPLY:
+		if (!ev->code) {
+			client_message(s->cl, s->subsystem ?
+			    "sshbroker: the server refused the subsystem" :
+			    "sshbroker: the server refused to run the command");
+			(void)channel_close(s->pc->d->t, s->chan);
+		}
+		return 0;
+	case TRANSPORT_EV_CHANNEL_DATA:
+		return session_deliver(s, &s->out, ev->packet, ev->packet_len) ==
+		    0 ? (session_pump(s), 0) : -1;
+	case TRANSPORT_EV_CHANNEL_EXT_DATA:
+		return session_deliver(s, &s->err, ev->packet, ev->packet_len) ==
+		    0 ? (session_pump(s), 0) : -1;
+	case TRANSPORT_EV_CHANNEL_WRITABLE:
+		session_pump(s);
+		return 0;
+	case TRANSPORT_EV_CHANNEL_EXIT_STATUS:
+		s->exit_status = ev->code;
+		return 0;
+	case TRANSPORT_EV_CHANNEL_EXIT_SIGNAL:
+		s->exit_status = 255;
+		s->exit_signal = 1;
+		return 0;
+	case TRANSPORT_EV_CHANNEL_EOF:
+		return 0;
+	case TRANSPORT_EV_CHANNEL_CLOSED:
+		s->closed_remote = 1;
+		/* what the remote side sent still reaches the client */
+		sfd_flush(s, &s->out);
+		sfd_flush(s, &s->err);
+		if (s->kind == SK_STDIO && s->exit_status < 0)
+			s->exit_status = 0;
+		session_free(s, 1);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Frees s; with tell_client, the client gets its exit message. */
+static void
+session_free(struct session *s, int tell_client)
+{
+	struct client *cl = s->cl;
+	struct session **pp;
+
+	for (pp = &cl->sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	/* a stdio forward ends by closing the control connection: stock
+	 * ssh -W takes an exit message there for an error */
+	if (tell_client && s->kind == SK_STDIO)
+		cl->closing = 1;
+	else if (tell_client)
+		session_exit_message(s);
+	if (s->opened && !s->closed_remote && s->pc->state == PC_READY)
+		(void)channel_close(s->pc->d->t, s->chan);
+	if (s->opened || s->closed_remote) {
+		if (s->pc->n_sessions > 0)
+			s->pc->n_sessions--;
+	}
+	if (s->err.fd == s->out.fd)
+		s->err.fd = -1;
+	sfd_close(&s->in);
+	sfd_close(&s->out);
+	sfd_close(&s->err);
+	free(s->term);
+	free(s->command);
+	if (s->env != NULL) {
+		size_t i;
+
+		for (i = 0; i < s->n_env; i++)
+			free(s->env[i]);
+		free(s->env);
+	}
+	free(s->fwd_host);
+	pconn_release(s->pc);
+	free(s);
+	/* a stock ssh client's control connection carries one session:
+	 * after the exit message it is done */
+	if (tell_client && cl->sessions == NULL && !cl->hello_seen)
+		cl->closing = 1;
+	client_update(cl);
+}
+
+/* ------------------------------------------------------------ pool */
+
+static void
+pconn_free(struct pconn *pc)
+{
+	struct pconn **pp;
+
+	for (pp = &pc->dm->conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == pc) {
+			*pp = pc->next;
+			break;
+		}
+	}
+	if (pc->fdh != NULL)
+		loop_fd_del(pc->fdh);
+	loop_timer_cancel(&pc->deadline_timer);
+	loop_timer_cancel(&pc->idle_timer);
+	if (pc->d != NULL) {
+		direct_close(pc->d);
+		free(pc->d);
+	}
+	pconn_stop_listening(pc);
+	saylog_clear(&pc->said);
+	free(pc->key);
+	free(pc->control_path);
+	free(pc->name);
+	free(pc->chain);
+	free(pc);
+}
+
+static void
+pconn_release(struct pconn *pc)
+{
+	if (pc == NULL)
+		return;
+	if (--pc->refs > 0)
+		return;
+	if (pc->state == PC_DEAD)
+		pconn_free(pc);
+}
+
+static void pconn_fail(struct pconn *pc, const char *why);
+
+static void
+pconn_idle_cb(void *ctx)
+{
+	struct pconn *pc = ctx;
+
+	dlog("%s: idle, closing", pc->name);
+	pconn_fail(pc, "closed after being idle");
+}
+
+/* Every client waiting on pc (selected it, no session yet, or with a
+ * session not yet opened) learns the outcome. */
+static void
+pconn_wake(struct pconn *pc)
+{
+	struct client *cl;
+	struct session *s, *next;
+
+	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
+		for (s = cl->sessions; s != NULL; s = next) {
+			next = s->next;
+			if (s->pc != pc || s->opened || s->closed_remote)
+				continue;
+			if (pc->state == PC_READY) {
+				if (session_start(s) != ERR_OK) {
+					client_fail(cl, s->req_id,
+					    "cannot open a channel");
+					session_free(s, 1);
+				}
+			} else if (pc->state == PC_DEAD) {
+				char *why = said_text(&pc->said,
+				    "connection failed");
+
+				client_message(cl, why);
+				client_fail(cl, s->req_id, why);
+				free(why);
+				s->exit_status = 255;
+				s->closed_remote = 1;
+				session_free(s, 1);
+			}
+		}
+		if (cl->pc == pc && cl->waiting) {
+			cl->waiting = 0;
+			if (pc->state == PC_READY)
+				client_ok(cl, cl->pending.id);
+			else if (pc->state == PC_DEAD) {
+				char *why = said_text(&pc->said,
+				    "connection failed");
+
+				client_fail(cl, cl->pending.id, why);
+				free(why);
+			}
+		}
+	}
+}
+
+/* pc is dead: every session on it ends with 255 and a message. */
+static void
+pconn_fail(struct pconn *pc, const char *why)
+{
+	struct client *cl;
+	struct session *s, *next;
+
+	if (pc->state == PC_DEAD)
+		return;
+	pc->state = PC_DEAD;
+	if (why != NULL)
+		saylog_add(&pc->said, why);
+	pc->refs++;
+	pconn_wake(pc);
+	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
+		for (s = cl->sessions; s != NULL; s = next) {
+			next = s->next;
+			if (s->pc != pc)
+				continue;
+			if (why != NULL && s->opened)
+				client_message(cl, why);
+			s->exit_status = 255;
+			s->closed_remote = 1;
+			session_free(s, 1);
+		}
+		if (cl->pc == pc) {
+			cl->pc = NULL;
+			pconn_release(pc);
+		}
+	}
+	if (pc->fdh != NULL) {
+		loop_fd_del(pc->fdh);
+		pc->fdh = NULL;
+	}
+	pconn_stop_listening(pc);
+	loop_timer_cancel(&pc->deadline_timer);
+	loop_timer_cancel(&pc->idle_timer);
+	/* out of the pool now: the next request connects anew */
+	{
+		struct pconn **pp;
+
+		for (pp = &pc->dm->conns; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == pc) {
+				*pp = pc->next;
+				pc->next = NULL;
+				break;
+			}
+		}
+	}
+	if (pc->d != NULL) {
+		direct_close(pc->d);
+		free(pc->d);
+		pc->d = NULL;
+	}
+	pc->refs--;
+	if (pc->refs <= 0) {
+		free(pc->key);
+		free(pc->control_path);
+		saylog_clear(&pc->said);
+		free(pc->name);
+		free(pc->chain);
+		free(pc);
+	}
+}
+
+static int
+pconn_on_event(void *ctx, const struct transport_event *ev)
+{
+	struct pconn *pc = ctx;
+	struct session *s;
+
+	if (ev->type == TRANSPORT_EV_AUTHENTICATED) {
+		pc->state = PC_READY;
+		dlog("%s: connected%s%s", pc->name, pc->chain[0] != '\0' ?
+		    " via " : "", pc->chain);
+		saylog_clear(&pc->said);
+		pconn_listen_control_path(pc);
+		pconn_wake(pc);
+		return 0;
+	}
+	if (ev->type < TRANSPORT_EV_CHANNEL_OPEN)
+		return 0;
+	if ((s = pconn_find_session(pc, ev->channel)) == NULL)
+		return 0;
+	return session_event(s, ev);
+}
+
+static void pconn_io_cb(void *ctx, unsigned int events);
+
+static void
+pconn_deadline_cb(void *ctx)
+{
+	struct pconn *pc = ctx;
+
+	if (direct_step(pc->d, 0, pconn_on_event, pc) < 0) {
+		pconn_fail(pc, NULL);
+		return;
+	}
+	pconn_refresh(pc);
+}
+
+/* After anything that may have changed what pc waits for. */
+static void
+pconn_refresh(struct pconn *pc)
+{
+	int fd;
+	short pev;
+	unsigned int ev;
+	uint64_t when;
+
+	if (pc->state == PC_DEAD || pc->state == PC_RESOLVING)
+		return;
+	direct_want(pc->d, &fd, &pev);
+	ev = ((pev & POLLIN) ? LOOP_IN : 0) | ((pev & POLLOUT) ? LOOP_OUT : 0);
+	if ((fd != pc->cur_fd || pc->d->fd_generation != pc->cur_gen) &&
+	    pc->fdh != NULL) {
+		loop_fd_del(pc->fdh);
+		pc->fdh = NULL;
+	}
+	if (fd >= 0 && pc->fdh == NULL) {
+		if (loop_fd_add(pc->dm->loop, fd, ev, pconn_io_cb, pc,
+		    &pc->fdh) != ERR_OK) {
+			pconn_fail(pc, "cannot watch the connection");
+			return;
+		}
+		pc->cur_fd = fd;
+		pc->cur_gen = pc->d->fd_generation;
+		pc->cur_events = ev;
+	} else if (pc->fdh != NULL && ev != pc->cur_events) {
+		(void)loop_fd_set_events(pc->fdh, ev);
+		pc->cur_events = ev;
+	}
+	when = direct_deadline(pc->d);
+	loop_timer_cancel(&pc->deadline_timer);
+	if (when != UINT64_MAX)
+		(void)loop_timer_add(pc->dm->loop, when, pconn_deadline_cb, pc,
+		    &pc->deadline_timer);
+	if (pc->state == PC_READY && pc->n_sessions == 0 &&
+	    pc->idle_timer == NULL)
+		(void)loop_timer_add(pc->dm->loop, loop_now_ms(pc->dm->loop) +
+		    pc->dm->idle_ms, pconn_idle_cb, pc, &pc->idle_timer);
+}
+
+static void
+pconn_io_cb(void *ctx, unsigned int events)
+{
+	struct pconn *pc = ctx;
+	short rev = (short)(((events & LOOP_IN) ? POLLIN : 0) |
+	    ((events & LOOP_OUT) ? POLLOUT : 0) |
+	    ((events & LOOP_ERR) ? POLLERR | POLLHUP : 0));
+
+	pc->refs++;
+	if (direct_step(pc->d, rev, pconn_on_event, pc) < 0)
+		pconn_fail(pc, NULL);
+	else
+		pconn_refresh(pc);
+	pconn_release(pc);
+}
+
+/* Once per loop turn: every connection's pending output and deadlines
+ * follow what the turn's callbacks did (channel writes, consumed
+ * bytes), and the clients' sockets theirs. */
+static void
+before_sleep(void *ctx)
+{
+	struct daemon *dm = ctx;
+	struct pconn *pc, *next;
+
+	for (pc = dm->conns; pc != NULL; pc = next) {
+		next = pc->next;
+		if (pc->state == PC_CONNECTING || pc->state == PC_READY) {
+			pc->refs++;
+			if (direct_step(pc->d, 0, pconn_on_event, pc) < 0)
+				pconn_fail(pc, NULL);
+			else
+				pconn_refresh(pc);
+			pconn_release(pc);
+		}
+	}
+}
+
+/* Resolution on a worker: argv in, a resolved struct direct out. */
+struct resolve_job {
+	struct daemon *dm;
+	struct client *cl;      /* NULL once the client went away */
+	unsigned int client_id;
+	uint32_t request_id;
+	char **argv;
+	size_t argc;
+	struct direct *d;
+	struct saylog said;
+	struct login_ui ui;
+	int status;
+	struct resolve_job *next_for_client;
+};
+
+static void
+job_say(void *ctx, const char *line)
+{
+	struct resolve_job *j = ctx;
+
+	saylog_add(&j->said, line);
+}
+
+static void
+resolve_work(void *ctx)
+{
+	struct resolve_job *j = ctx;
+
+	if ((j->d = calloc(1, sizeof(*j->d))) == NULL) {
+		j->status = 255;
+		return;
+	}
+	j->status = direct_resolve(j->d, (int)j->argc, j->argv, &j->ui);
+}
+
+static void
+argv_free(char **argv, size_t argc)
+{
+	size_t i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+static struct client *
+client_by_id(struct daemon *dm, unsigned int id)
+{
+	struct client *cl;
+
+	for (cl = dm->clients; cl != NULL; cl = cl->next) {
+		if (cl->id == id)
+			return cl;
+	}
+	return NULL;
+}
+
+static void client_resume(struct client *cl);
+
+static void
+resolve_done(void *ctx, int cancelled)
+{
+	struct resolve_job *j = ctx;
+	struct daemon *dm = j->dm;
+	struct client *cl = client_by_id(dm, j->client_id);
+	struct pconn *pc;
+	char *key = NULL, *why;
+
+	if (cancelled || cl == NULL || j->status != 0) {
+		if (cl != NULL) {
+			why = said_text(&j->said, "cannot resolve the destination");
+			cl->waiting = 0;
+			client_fail(cl, j->request_id, why);
+			free(why);
+			client_resume(cl);
+		}
+		goto out;
+	}
+	if ((key = direct_key(j->d)) == NULL)
+		goto out;
+	for (pc = dm->conns; pc != NULL; pc = pc->next) {
+		if (pc->state != PC_DEAD && strcmp(pc->key, key) == 0)
+			break;
+	}
+	if (pc == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			goto out;
+		pc->dm = dm;
+		pc->key = key;
+		key = NULL;
+		pc->name = config_result_get_dup(j->d->res, "host", 0);
+		pc->chain = direct_chain(j->d);
+		pc->d = j->d;
+		j->d = NULL;
+		pc->ui.say = pconn_say;
+		pc->ui.ask = pconn_ask;
+		pc->ui.ctx = pc;
+		pc->d->ui = &pc->ui;
+		pc->cur_fd = -1;
+		pc->cp_fd = -1;
+		pc->created_ms = loop_now_ms(dm->loop);
+		pc->state = PC_CONNECTING;
+		pc->next = dm->conns;
+		dm->conns = pc;
+		if (pc->name == NULL || pc->chain == NULL ||
+		    direct_start(pc->d) != 0) {
+			pc->refs++;
+			pconn_fail(pc, "cannot start connecting");
+			pconn_release(pc);
+			pc = NULL;
+		} else
+			dlog("%s: connecting (client %u)", pc->name, cl->id);
+	}
+	if (pc != NULL) {
+		if (cl->pc != NULL)
+			pconn_release(cl->pc);
+		cl->pc = pc;
+		pc->refs++;
+		if (pc->state == PC_READY || cl->pending.type ==
+		    MUX_C_EXT_SELECT) {
+			cl->waiting = 0;
+			client_ok(cl, j->request_id);
+		} else
+			cl->waiting = 1;   /* prewarm: answered when ready */
+		pconn_refresh(pc);
+	} else {
+		cl->waiting = 0;
+		client_fail(cl, j->request_id, "cannot connect");
+	}
+	client_resume(cl);
+ out:
+	free(key);
+	if (j->d != NULL) {
+		direct_close(j->d);
+		free(j->d);
+	}
+	saylog_clear(&j->said);
+	argv_free(j->argv, j->argc);
+	free(j);
+}
+
+static int
+start_resolve(struct client *cl, uint32_t id, const char *const *argv,
+    size_t argc)
+{
+	struct resolve_job *j = calloc(1, sizeof(*j));
+	size_t i;
+
+	if (j == NULL || (j->argv = calloc(argc + 1, sizeof(char *))) == NULL) {
+		free(j);
+		return ERR_NOMEM;
+	}
+	for (i = 0; i < argc; i++) {
+		if ((j->argv[i] = strdup(argv[i])) == NULL) {
+			argv_free(j->argv, i);
+			free(j);
+			return ERR_NOMEM;
+		}
+	}
+	j->argc = argc;
+	j->dm = cl->dm;
+	j->client_id = cl->id;
+	j->request_id = id;
+	j->ui.say = job_say;
+	j->ui.ask = pconn_ask;
+	j->ui.ctx = j;
+	cl->waiting = 1;
+	if (workq_submit(cl->dm->wq, resolve_work, resolve_done, j) != ERR_OK) {
+		argv_free(j->argv, j->argc);
+		free(j);
+		cl->waiting = 0;
+		return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
+/* ------------------------------------------------------------ status */
+
+static char *
+status_text(struct daemon *dm, int yaml)
+{
+	struct buf *b = buf_new(0);
+	struct pconn *pc;
+	uint64_t now = loop_now_ms(dm->loop);
+	char *t;
+
+	if (b == NULL)
+		return NULL;
+	if (yaml)
+		(void)buf_putf(b, "pid: %d\nuptime_s: %llu\ntransports:\n",
+		    (int)getpid(), (unsigned long long)(now - dm->started_ms) /
+		    1000);
+	else
+		(void)buf_putf(b, "sshbroker daemon pid %d, up %llu s\n",
+		    (int)getpid(), (unsigned long long)(now - dm->started_ms) /
+		    1000);
+	for (pc = dm->conns; pc != NULL; pc = pc->next) {
+		uint64_t kex = 0, in = 0, out = 0;
+		const char *state = pc->state == PC_READY ? "ready" :
+		    pc->state == PC_CONNECTING ? "connecting" : "resolving";
+		unsigned long long idle = pc->n_sessions > 0 || pc->idle_timer ==
+		    NULL ? 0 : (unsigned long long)(now - (pc->idle_since_ms ?
+		    pc->idle_since_ms : now)) / 1000;
+
+		if (pc->d != NULL && pc->d->t != NULL)
+			transport_stats(pc->d->t, &kex, &in, &out);
+		if (yaml)
+			(void)buf_putf(b, "  - destination: \"%s\"\n"
+			    "    chain: \"%s\"\n    state: %s\n    channels: %u\n"
+			    "    sessions_total: %llu\n    bytes_in: %llu\n"
+			    "    bytes_out: %llu\n    idle_s: %llu\n"
+			    "    uptime_s: %llu\n", pc->name, pc->chain, state,
+			    pc->n_sessions, pc->sessions_total,
+			    (unsigned long long)in, (unsigned long long)out, idle,
+			    (unsigned long long)(now - pc->created_ms) / 1000);
+		else
+			(void)buf_putf(b, "%s%s%s  %s  channels %u  sessions %llu  "
+			    "in %llu  out %llu  idle %llus  up %llus\n", pc->name,
+			    pc->chain[0] != '\0' ? " via " : "", pc->chain,
+			    state, pc->n_sessions, pc->sessions_total,
+			    (unsigned long long)in, (unsigned long long)out, idle,
+			    (unsigned long long)(now - pc->created_ms) / 1000);
+	}
+	if (yaml && dm->conns == NULL)
+		(void)buf_put_cstr(b, "  []\n");
+	t = buf_dup_cstr(b);
+	buf_free(b);
+	return t;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+new_session(struct client *cl)
+{
+	struct mux_msg *m = &cl->pending;
+	struct session *s;
+	struct pconn *pc = cl->pc;
+	size_t i;
+
+	if (pc == NULL || pc->state == PC_DEAD) {
+		client_fail(cl, m->id, cl->select_argv == NULL ?
+		    "no destination selected" : "the connection failed");
+		for (i = 0; i < cl->fds_got; i++)
+			close(cl->fds[i]);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		for (i = 0; i < cl->fds_got; i++)
+			close(cl->fds[i]);
+		client_fail(cl, m->id, "out of memory");
+		return;
+	}
+	s->cl = cl;
+	s->pc = pc;
+	pc->refs++;
+	s->exit_status = -1;
+	s->id = ++cl->next_session_id;
+	s->req_id = m->id;
+	sfd_init(&s->in);
+	sfd_init(&s->out);
+	sfd_init(&s->err);
+	sfd_adopt(&s->in, cl->fds[0]);
+	sfd_adopt(&s->out, cl->fds[1]);
+	if (m->type == MUX_C_NEW_SESSION)
+		sfd_adopt(&s->err, cl->fds[2]);
+	cl->fds_got = 0;
+	if (m->type == MUX_C_NEW_STDIO_FWD) {
+		s->kind = SK_STDIO;
+		s->fwd_host = strdup(m->host != NULL ? m->host : "");
+		s->fwd_port = m->port;
+	} else {
+		s->kind = SK_SESSION;
+		s->want_tty = m->want_tty != 0;
+		s->subsystem = m->subsystem != 0;
+		s->term = m->term != NULL ? strdup(m->term) : NULL;
+		s->command = m->command != NULL ? strdup(m->command) : NULL;
+		if (m->n_env > 0 && (s->env = calloc(m->n_env,
+		    sizeof(char *))) != NULL) {
+			for (i = 0; i < m->n_env; i++)
+				if ((s->env[s->n_env] = strdup(m->env[i])) != NULL)
+					s->n_env++;
+		}
+	}
+	s->next = cl->sessions;
+	cl->sessions = s;
+	if (pc->state == PC_READY && session_start(s) != ERR_OK) {
+		client_fail(cl, m->id, "cannot open a channel");
+		session_free(s, 0);
+		return;
+	}
+	pconn_refresh(pc);
+}
+
+static void
+daemon_stop(struct daemon *dm)
+{
+	dm->stopping = 1;
+	loop_stop(dm->loop);
+}
+
+/* One decoded request from a client. */
+static void
+client_request(struct client *cl, struct mux_msg *m)
+{
+	struct daemon *dm = cl->dm;
+	struct mux_msg r;
+	char *text;
+
+	memset(&r, 0, sizeof(r));
+	switch (m->type) {
+	case MUX_MSG_HELLO:
+		if (m->version != MUX_PROTOCOL_VERSION) {
+			dlog("client %u: protocol version %u, not %u", cl->id,
+			    m->version, MUX_PROTOCOL_VERSION);
+			cl->closing = 1;
+		}
+		return;
+	case MUX_C_ALIVE_CHECK:
+		r.type = MUX_S_ALIVE;
+		r.id = m->id;
+		/* safe to signal: stock clients relay SIGWINCH here, which
+		 * the daemon takes as "look at the terminals' sizes" */
+		r.pid = (uint32_t)getpid();
+		(void)client_send(cl, &r);
+		return;
+	case MUX_C_TERMINATE:
+		/* ssh -O exit: the master goes; on our control socket that
+		 * is the one connection the client selected, else all */
+		client_ok(cl, m->id);
+		if (cl->pc != NULL)
+			pconn_fail(cl->pc, "closed on request (-O exit)");
+		return;
+	case MUX_C_STOP_LISTENING:
+		/* ssh -O stop: no new clients by the ControlPath; the
+		 * connection serves its sessions until they end */
+		if (cl->pc != NULL)
+			pconn_stop_listening(cl->pc);
+		client_ok(cl, m->id);
+		return;
+	case MUX_C_EXT_SELECT:
+		argv_free(cl->select_argv, cl->select_argc);
+		cl->select_argv = calloc(m->argc + 1, sizeof(char *));
+		cl->select_argc = 0;
+		if (cl->select_argv != NULL) {
+			size_t i;
+
+			for (i = 0; i < m->argc; i++)
+				if ((cl->select_argv[i] = strdup(m->argv[i])) !=
+				    NULL)
+					cl->select_argc++;
+		}
+		cl->pending.type = MUX_C_EXT_SELECT;
+		cl->pending.id = m->id;
+		if (start_resolve(cl, m->id, m->argv, m->argc) != ERR_OK)
+			client_fail(cl, m->id, "out of memory");
+		return;
+	case MUX_C_EXT_PREWARM:
+		cl->pending.type = MUX_C_EXT_PREWARM;
+		cl->pending.id = m->id;
+		if (start_resolve(cl, m->id, m->argv, m->argc) != ERR_OK)
+			client_fail(cl, m->id, "out of memory");
+		return;
+	case MUX_C_EXT_STATUS:
+		text = status_text(dm, m->format != NULL &&
+		    strcmp(m->format, "yaml") == 0);
+		client_text(cl, MUX_S_EXT_TEXT, m->id, text != NULL ? text : "");
+		free(text);
+		return;
+	case MUX_C_EXT_CLOSE: {
+		struct pconn *pc;
+		int n = 0;
+
+		for (pc = dm->conns; pc != NULL; pc = pc->next) {
+			if (m->argc > 0 && strcmp(pc->name,
+			    m->argv[m->argc - 1]) == 0) {
+				pconn_fail(pc, "closed on request");
+				n++;
+				break;
+			}
+		}
+		if (n > 0)
+			client_ok(cl, m->id);
+		else
+			client_fail(cl, m->id, "no such connection");
+		return;
+	}
+	case MUX_C_EXT_STOP:
+		client_ok(cl, m->id);
+		dlog("stopping on request of client %u", cl->id);
+		daemon_stop(dm);
+		return;
+	default:
+		r.type = MUX_S_FAILURE;
+		r.id = m->id;
+		r.reason = "not supported by sshbroker";
+		(void)client_send(cl, &r);
+		return;
+	}
+}
+
+/* Reads frames (and the fds after them) while the client may go on. */
+static void
+client_resume(struct client *cl)
+{
+	const unsigned char *p;
+	const char *why;
+	size_t len;
+	struct mux_msg m;
+	int r;
+
+	while (!cl->closing && !cl->waiting) {
+		if (cl->fds_wanted > cl->fds_got) {
+			int fd;
+
+			r = sock_recv_fd(cl->fd, &fd);
+			if (r == ERR_AGAIN)
+				break;
+			if (r != ERR_OK) {
+				dlog("client %u: expected a file descriptor: %s",
+				    cl->id, r == ERR_DISCONNECTED ? "gone" :
+				    "a message without one");
+				cl->closing = 1;
+				break;
+			}
+			cl->fds[cl->fds_got++] = fd;
+			if (cl->fds_got == cl->fds_wanted) {
+				cl->fds_wanted = 0;
+				new_session(cl);
+				mux_msg_free(&cl->pending);
+				cl->have_pending = 0;
+			}
+			continue;
+		}
+		r = mux_frame_next(cl->in, &p, &len, &why);
+		if (r == ERR_AGAIN)
+			break;
+		if (r != ERR_OK) {
+			dlog("client %u: %s", cl->id, why);
+			cl->closing = 1;
+			break;
+		}
+		r = mux_decode_from_client(p, len, &m, &why);
+		if (r == ERR_NOT_FOUND) {
+			client_fail(cl, m.id, "unknown request");
+			continue;
+		}
+		if (r != ERR_OK) {
+			dlog("client %u: %s", cl->id, why);
+			cl->closing = 1;
+			break;
+		}
+		if (!cl->hello_got && m.type != MUX_MSG_HELLO) {
+			dlog("client %u: %s before HELLO", cl->id,
+			    mux_type_name(m.type));
+			mux_msg_free(&m);
+			cl->closing = 1;
+			break;
+		}
+		if (m.type == MUX_MSG_HELLO) {
+			cl->hello_got = 1;
+			cl->hello_seen = mux_hello_find_ext(&m,
+			    MUX_EXT_SSHBROKER) != NULL;
+			client_request(cl, &m);
+			mux_msg_free(&m);
+			continue;
+		}
+		if (mux_fds_after(m.type) > 0) {
+			/* the fds come next, each on a byte of its own: the
+			 * byte stream pauses here until they are in */
+			mux_msg_free(&cl->pending);
+			cl->pending = m;
+			cl->have_pending = 1;
+			cl->fds_wanted = mux_fds_after(m.type);
+			cl->fds_got = 0;
+			if (buf_len(cl->in) > 0) {
+				/* fds travel with their own one-byte messages:
+				 * anything already read past the frame is not
+				 * what a client sends */
+				dlog("client %u: data where file descriptors "
+				    "were due", cl->id);
+				cl->closing = 1;
+			}
+			continue;
+		}
+		client_request(cl, &m);
+		mux_msg_free(&m);
+	}
+	client_update(cl);
+}
+
+/* How many bytes complete the frame being read (its length first). */
+static size_t
+frame_need(const struct buf *in)
+{
+	const unsigned char *p = buf_ptr(in);
+	size_t have = buf_len(in);
+	uint32_t len;
+
+	if (have < 4)
+		return 4 - have;
+	len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	/* an oversized length is refused by mux_frame_next() before any
+	 * of it is read */
+	if (len > MUX_FRAME_MAX || 4 + (size_t)len <= have)
+		return 1;
+	return 4 + (size_t)len - have;
+}
+
+static void
+client_io_cb(void *ctx, unsigned int events)
+{
+	struct client *cl = ctx;
+	unsigned char chunk[16384];
+	ssize_t n;
+
+	if ((events & LOOP_OUT) && buf_len(cl->out) > 0) {
+		n = send(cl->fd, buf_ptr(cl->out), buf_len(cl->out),
+		    MSG_NOSIGNAL);
+		if (n > 0)
+			(void)buf_consume(cl->out, (size_t)n);
+		else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			client_close(cl);
+			return;
+		}
+	}
+	if ((events & (LOOP_IN | LOOP_ERR)) && !cl->closing &&
+	    cl->fds_wanted <= cl->fds_got) {
+		/* never past the end of the current frame: the fds after a
+		 * NEW_SESSION ride on bytes of their own that recvmsg() must
+		 * take, and a plain read would drop them */
+		n = recv(cl->fd, chunk, frame_need(cl->in), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_close(cl);
+			return;
+		}
+		if (n > 0 && buf_put(cl->in, chunk, (size_t)n) != ERR_OK) {
+			dlog("client %u: sends more than a frame's worth",
+			    cl->id);
+			client_close(cl);
+			return;
+		}
+	} else if ((events & LOOP_ERR) && cl->fds_wanted > cl->fds_got) {
+		/* gone while fds were due */
+		client_resume(cl);
+		if (cl->closing) {
+			client_close(cl);
+			return;
+		}
+	}
+	mem_wipe(chunk, sizeof(chunk));
+	client_resume(cl);
+	if (cl->closing && buf_len(cl->out) == 0)
+		client_close(cl);
+}
+
+static void
+client_update(struct client *cl)
+{
+	unsigned int ev = 0;
+
+	if (cl->h == NULL)
+		return;
+	if (buf_len(cl->out) > 0)
+		ev |= LOOP_OUT;
+	if (!cl->closing && !cl->waiting)
+		ev |= LOOP_IN;
+	if (cl->closing && buf_len(cl->out) == 0 && cl->sessions == NULL)
+		ev |= LOOP_OUT;  /* come back once to close */
+	(void)loop_fd_set_events(cl->h, ev);
+}
+
+static void
+client_close(struct client *cl)
+{
+	struct client **pp;
+	size_t i;
+
+	for (pp = &cl->dm->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	}
+	/* the client went away: its sessions end with it */
+	while (cl->sessions != NULL)
+		session_free(cl->sessions, 0);
+	for (i = 0; i < cl->fds_got; i++)
+		close(cl->fds[i]);
+	mux_msg_free(&cl->pending);
+	argv_free(cl->select_argv, cl->select_argc);
+	if (cl->pc != NULL)
+		pconn_release(cl->pc);
+	if (cl->h != NULL)
+		loop_fd_del(cl->h);
+	close(cl->fd);
+	buf_free(cl->in);
+	buf_free(cl->out);
+	free(cl);
+}
+
+static void
+accept_clients(struct daemon *dm, int listen_fd, struct pconn *bound)
+{
+	struct client *cl;
+	struct mux_msg hello;
+	struct mux_ext ext;
+	int fd, pid, i;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC |
+		    SOCK_NONBLOCK);
+		if (fd == -1)
+			return;
+		/* before a byte is read: the peer must be our own user */
+		if (!sock_peer_is_us(fd, &pid)) {
+			dlog("refused a connection from another user (pid %d)",
+			    pid);
+			close(fd);
+			continue;
+		}
+		if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+		    (cl->in = buf_new_secret(CLIENT_IN_MAX)) == NULL ||
+		    (cl->out = buf_new(0)) == NULL) {
+			if (cl != NULL)
+				buf_free(cl->in);
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->dm = dm;
+		cl->fd = fd;
+		cl->pid = pid;
+		if (bound != NULL) {
+			cl->pc = bound;
+			bound->refs++;
+		}
+		cl->id = ++dm->next_client;
+		cl->next = dm->clients;
+		dm->clients = cl;
+		if (loop_fd_add(dm->loop, fd, LOOP_IN, client_io_cb, cl,
+		    &cl->h) != ERR_OK) {
+			client_close(cl);
+			continue;
+		}
+		/* the master speaks first */
+		memset(&hello, 0, sizeof(hello));
+		hello.type = MUX_MSG_HELLO;
+		hello.version = MUX_PROTOCOL_VERSION;
+		ext.name = MUX_EXT_SSHBROKER;
+		ext.value = (const unsigned char *)PACKAGE_VERSION;
+		ext.value_len = strlen(PACKAGE_VERSION);
+		hello.exts = &ext;
+		hello.n_exts = 1;
+		(void)client_send(cl, &hello);
+	}
+}
+
+static void
+listen_cb(void *ctx, unsigned int events)
+{
+	struct daemon *dm = ctx;
+
+	(void)events;
+	accept_clients(dm, dm->listen_fd, NULL);
+}
+
+static void
+control_path_cb(void *ctx, unsigned int events)
+{
+	struct pconn *pc = ctx;
+
+	(void)events;
+	accept_clients(pc->dm, pc->cp_fd, pc);
+}
+
+/* ssh -O stop, or the connection going away: the ControlPath goes. */
+static void
+pconn_stop_listening(struct pconn *pc)
+{
+	if (pc->cp_h != NULL)
+		loop_fd_del(pc->cp_h);
+	pc->cp_h = NULL;
+	if (pc->cp_fd > 0) {
+		(void)unlink(pc->control_path);
+		close(pc->cp_fd);
+	}
+	pc->cp_fd = -1;
+}
+
+/*
+ * A connection whose configuration names a ControlPath gets that socket
+ * while it lives, so that stock ssh (ControlMaster auto or no), scp,
+ * rsync and git reuse it.  A live master already there (ssh's own, or
+ * ours for the same path) keeps it.
+ */
+static void
+pconn_listen_control_path(struct pconn *pc)
+{
+	char *path = direct_cfg(pc->d, "controlpath");
+	char why[512];
+
+	if (path == NULL || strcmp(path, "none") == 0 || pc->cp_fd > 0) {
+		free(path);
+		return;
+	}
+	if (sock_listen(path, 1, &pc->cp_fd, why, sizeof(why)) != ERR_OK) {
+		dlog("%s: ControlPath not served: %s", pc->name, why);
+		pc->cp_fd = -1;
+		free(path);
+		return;
+	}
+	if (loop_fd_add(pc->dm->loop, pc->cp_fd, LOOP_IN, control_path_cb, pc,
+	    &pc->cp_h) != ERR_OK) {
+		(void)unlink(path);
+		close(pc->cp_fd);
+		pc->cp_fd = -1;
+		free(path);
+		return;
+	}
+	pc->control_path = path;
+	dlog("%s: serving ControlPath %s", pc->name, path);
+}
+
+static void
+on_signal(void *ctx, int signo)
+{
+	struct daemon *dm = ctx;
+	struct client *cl;
+	struct session *s;
+
+	switch (signo) {
+	case SIGWINCH:
+		for (cl = dm->clients; cl != NULL; cl = cl->next)
+			for (s = cl->sessions; s != NULL; s = s->next)
+				session_check_winsize(s);
+		return;
+	case SIGHUP:
+		dlog("SIGHUP: nothing to reload yet");
+		return;
+	default:
+		dlog("signal %d: shutting down", signo);
+		daemon_stop(dm);
+		return;
+	}
+}
+
+int
+cmd_daemon(int argc, char **argv)
+{
+	struct daemon dm;
+	char why[512];
+	int r, status = 1, i;
+	const char *idle = getenv("SSHBROKER_IDLE_SECONDS");
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--foreground") != 0 &&
+		    strcmp(argv[i], "-f") != 0) {
+			fprintf(stderr, "usage: sshbroker daemon [--foreground]\n");
+			return 2;
+		}
+	}
+	memset(&dm, 0, sizeof(dm));
+	dm.listen_fd = dm.lock_fd = -1;
+	dm.idle_ms = idle != NULL && atoi(idle) > 0 ?
+	    (uint64_t)atoi(idle) * 1000 : IDLE_DEFAULT_MS;
+	/* keys and session secrets live here: no core dumps, no ptrace by
+	 * other processes of the same user */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (sock_control_path(dm.path, sizeof(dm.path)) != ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: control socket path too "
+		    "long\n");
+		return 1;
+	}
+	if (sock_private_dir(dm.path, why, sizeof(why)) != ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: %s\n", why);
+		return 1;
+	}
+	if ((r = sock_lock(dm.path, &dm.lock_fd)) != ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: %s\n", r == ERR_AGAIN ?
+		    "another daemon runs for this user" : strerror(errno));
+		return r == ERR_AGAIN ? 3 : 1;
+	}
+	/* we hold the lock: whatever socket is there is a dead daemon's */
+	if (sock_listen(dm.path, 1, &dm.listen_fd, why, sizeof(why)) !=
+	    ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: %s\n", why);
+		goto out;
+	}
+	if (loop_new(&dm.loop) != ERR_OK ||
+	    loop_signal_add(dm.loop, SIGTERM, on_signal, &dm) != ERR_OK ||
+	    loop_signal_add(dm.loop, SIGINT, on_signal, &dm) != ERR_OK ||
+	    loop_signal_add(dm.loop, SIGHUP, on_signal, &dm) != ERR_OK ||
+	    loop_signal_add(dm.loop, SIGWINCH, on_signal, &dm) != ERR_OK ||
+	    workq_new(dm.loop, 1, &dm.wq) != ERR_OK ||
+	    loop_fd_add(dm.loop, dm.listen_fd, LOOP_IN, listen_cb, &dm,
+	    &dm.listen_h) != ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: cannot set up the event "
+		    "loop\n");
+		goto out;
+	}
+	loop_set_before_sleep(dm.loop, before_sleep, &dm);
+	dm.started_ms = loop_now_ms(dm.loop);
+	dlog("listening on %s", dm.path);
+	if (loop_run(dm.loop) != ERR_OK)
+		dlog("event loop failed: %s", strerror(errno));
+	status = 0;
+ out:
+	/* clean shutdown: clients told, connections closed, socket gone */
+	while (dm.clients != NULL) {
+		struct client *cl = dm.clients;
+		struct session *s;
+
+		for (s = cl->sessions; s != NULL; s = s->next) {
+			if (s->opened)
+				client_message(cl,
+				    "sshbroker: the daemon is shutting down");
+			s->exit_status = 255;
+		}
+		while (cl->sessions != NULL)
+			session_free(cl->sessions, 1);
+		if (buf_len(cl->out) > 0)
+			(void)send(cl->fd, buf_ptr(cl->out), buf_len(cl->out),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		client_close(cl);
+	}
+	while (dm.conns != NULL)
+		pconn_fail(dm.conns, "the daemon is shutting down");
+	workq_free(dm.wq);
+	if (dm.listen_h != NULL)
+		loop_fd_del(dm.listen_h);
+	if (dm.listen_fd != -1) {
+		(void)unlink(dm.path);
+		close(dm.listen_fd);
+	}
+	loop_free(dm.loop);
+	if (dm.lock_fd != -1)
+		close(dm.lock_fd);
+	dlog("stopped");
+	return status;
+}
