@@ -22,6 +22,8 @@ static const struct {
 	{ "daemon", cmd_daemon, "daemon [--foreground]" },
 	{ "status", cmd_status, "status [--format text|yaml] [--no-autostart]" },
 	{ "connect", cmd_connect, "connect [ssh options] destination" },
+	{ "forward", cmd_forward,
+	  "forward -W host:port [ssh options] destination" },
 	{ "close", cmd_close, "close destination" },
 	{ "stop", cmd_stop, "stop" },
 	{ "ping", cmd_ping,

@@ -15,6 +15,7 @@ int cmd_exec(int argc, char **argv);
  * (prewarm), close, status and stop. */
 int cmd_exec_daemon(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);

@@ -489,6 +489,94 @@ cmd_exec_daemon(int argc, char **argv)
 	return status;
 }
 
+/* `sshbroker forward -W host:port destination`: our stdin and stdout
+ * joined to host:port as seen from the destination, as ssh -W, so that
+ * it can be another program's ProxyCommand. */
+int
+cmd_forward(int argc, char **argv)
+{
+	struct mux_conn c;
+	struct mux_msg m, reply;
+	char *spec = NULL, *colon;
+	long port;
+	int direct, autostart, status = 255, dest, t, T, sub, i, r;
+
+	if (our_options(&argc, &argv, &direct, &autostart) != 0)
+		return 255;
+	if (argc >= 2 && strcmp(argv[0], "-W") == 0) {
+		spec = argv[1];
+		argc -= 2;
+		argv += 2;
+	} else if (argc >= 1 && strncmp(argv[0], "-W", 2) == 0 &&
+	    argv[0][2] != '\0') {
+		spec = argv[0] + 2;
+		argc--;
+		argv++;
+	}
+	if (spec == NULL || find_destination(argc, argv, &dest, &t, &T,
+	    &sub) != 0 || dest + 1 != argc) {
+		fprintf(stderr, "usage: sshbroker forward -W host:port "
+		    "[ssh options] destination\n");
+		return 255;
+	}
+	if ((spec = strdup(spec)) == NULL)
+		return 255;
+	/* host:port, [v6]:port */
+	if ((colon = strrchr(spec, ':')) == NULL || colon == spec ||
+	    (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535) {
+		fprintf(stderr, "sshbroker: bad forwarding specification '%s'\n",
+		    spec);
+		free(spec);
+		return 255;
+	}
+	*colon = '\0';
+	if (spec[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(spec, spec + 1, strlen(spec));
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (mux_open(autostart, &c) != 0)
+		goto out;
+	if (argv_request(&c, MUX_C_EXT_SELECT, argc, argv, &reply) != 0)
+		goto out;
+	r = report_failure(&reply, "sshbroker: cannot use the destination");
+	mux_msg_free(&reply);
+	if (r != 0)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_C_NEW_STDIO_FWD;
+	m.host = spec;
+	m.port = (uint32_t)port;
+	m.id = ++c.next_id;
+	if (send_msg(&c, &m) != 0)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (sock_send_fd(c.fd, i) != ERR_OK)
+			goto out;
+	}
+	/* the daemon closes the connection when the forward ends */
+	for (;;) {
+		if ((r = recv_msg(&c, &reply)) == -2)
+			continue;
+		if (r != 0)
+			break;
+		if (reply.type == MUX_S_EXT_MESSAGE)
+			fprintf(stderr, "%s\n", reply.text);
+		else if (reply.type == MUX_S_FAILURE ||
+		    reply.type == MUX_S_PERMISSION_DENIED) {
+			fprintf(stderr, "%s\n", reply.reason);
+			mux_msg_free(&reply);
+			goto out;
+		} else if (reply.type == MUX_S_SESSION_OPENED)
+			status = 0;
+		mux_msg_free(&reply);
+	}
+ out:
+	mux_close(&c);
+	free(spec);
+	return status;
+}
+
 int
 cmd_connect(int argc, char **argv)
 {
