@@ -72,6 +72,11 @@ struct pconn {
 	unsigned int cur_events;
 	struct loop_timer *deadline_timer;
 	struct loop_timer *idle_timer;
+	/* the request that made it, to make a sibling when the server
+	 * allows no more sessions on this one (sshd's MaxSessions) */
+	char **argv;
+	size_t argc;
+	unsigned int max_sessions;  /* learned from a refusal; 0: unknown */
 	/* ControlPath: stock ssh's way in, pre-bound to this connection */
 	char *control_path;
 	int cp_fd;
@@ -103,6 +108,7 @@ struct session {
 	uint32_t id;            /* the mux session id (per client) */
 	uint32_t req_id;        /* the request that asked for it */
 	uint32_t chan;
+	int started;            /* its channel was asked for on pc */
 	int opened, closed_remote, eof_sent, exit_status, exit_signal;
 	struct sfd in, out, err;
 	/* the request */
@@ -223,6 +229,18 @@ pconn_ask(void *ctx, const char *prompt, int echo)
 	(void)prompt;
 	(void)echo;
 	return NULL;
+}
+
+static void
+argv_free(char **argv, size_t argc)
+{
+	size_t i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
 }
 
 /* ------------------------------------------------------------ clients */
@@ -673,6 +691,7 @@ session_start(struct session *s)
 		r = channel_open_session(t, &s->chan);
 	if (r != ERR_OK)
 		return r;
+	s->started = 1;
 	s->pc->n_sessions++;
 	s->pc->sessions_total++;
 	loop_timer_cancel(&s->pc->idle_timer);
@@ -690,6 +709,8 @@ session_exit_message(struct session *s)
 	m.exit_status = (uint32_t)(s->exit_status >= 0 ? s->exit_status : 255);
 	(void)client_send(s->cl, &m);
 }
+
+static int start_retry(struct session *s);
 
 static struct session *
 pconn_find_session(struct pconn *pc, uint32_t chan)
@@ -728,8 +749,27 @@ session_event(struct session *s, const struct transport_event *ev)
 	case TRANSPORT_EV_CHANNEL_OPEN_FAILED: {
 		char reason[512];
 
+		/* sshd's MaxSessions (it answers "open failed" with reason
+		 * 2, others say administratively prohibited or resource
+		 * shortage) while other sessions live on this transport:
+		 * another transport to the same place */
+		if (ev->code >= 1 && ev->code <= 4 && s->kind == SK_SESSION &&
+		    s->pc->n_sessions > 1 && s->pc->argv != NULL) {
+			s->started = 0;
+			s->pc->n_sessions--;
+			s->pc->max_sessions = s->pc->n_sessions;
+			dlog("%s: the server takes no more sessions on this "
+			    "transport (%u open): opening another", s->pc->name,
+			    s->pc->n_sessions);
+			if (start_retry(s) == ERR_OK)
+				return 0;
+			s->pc->n_sessions++;
+			s->started = 1;
+		}
 		snprintf(reason, sizeof(reason), "channel refused: %s",
 		    ev->line);
+		dlog("%s: channel refused (reason %d, %u sessions open): %s",
+		    s->pc->name, ev->code, s->pc->n_sessions, ev->line);
 		client_fail(s->cl, s->req_id, reason);
 		s->exit_status = 255;
 		s->closed_remote = 1;
@@ -797,10 +837,8 @@ session_free(struct session *s, int tell_client)
 		session_exit_message(s);
 	if (s->opened && !s->closed_remote && s->pc->state == PC_READY)
 		(void)channel_close(s->pc->d->t, s->chan);
-	if (s->opened || s->closed_remote) {
-		if (s->pc->n_sessions > 0)
-			s->pc->n_sessions--;
-	}
+	if (s->started && s->pc->n_sessions > 0)
+		s->pc->n_sessions--;
 	if (s->err.fd == s->out.fd)
 		s->err.fd = -1;
 	sfd_close(&s->in);
@@ -848,6 +886,7 @@ pconn_free(struct pconn *pc)
 	}
 	pconn_stop_listening(pc);
 	saylog_clear(&pc->said);
+	argv_free(pc->argv, pc->argc);
 	free(pc->key);
 	free(pc->control_path);
 	free(pc->name);
@@ -979,6 +1018,7 @@ pconn_fail(struct pconn *pc, const char *why)
 	}
 	pc->refs--;
 	if (pc->refs <= 0) {
+		argv_free(pc->argv, pc->argc);
 		free(pc->key);
 		free(pc->control_path);
 		saylog_clear(&pc->said);
@@ -1116,7 +1156,10 @@ struct resolve_job {
 	struct saylog said;
 	struct login_ui ui;
 	int status;
-	struct resolve_job *next_for_client;
+	/* a session to move to a new transport, by client and session id
+	 * (either may be gone by the time the job is done) */
+	uint32_t retry_session;
+	char *retry_key;        /* the full transport's key */
 };
 
 static void
@@ -1139,17 +1182,6 @@ resolve_work(void *ctx)
 	j->status = direct_resolve(j->d, (int)j->argc, j->argv, &j->ui);
 }
 
-static void
-argv_free(char **argv, size_t argc)
-{
-	size_t i;
-
-	if (argv == NULL)
-		return;
-	for (i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-}
 
 static struct client *
 client_by_id(struct daemon *dm, unsigned int id)
@@ -1173,7 +1205,21 @@ resolve_done(void *ctx, int cancelled)
 	struct client *cl = client_by_id(dm, j->client_id);
 	struct pconn *pc;
 	char *key = NULL, *why;
+	struct session *rs = NULL;
 
+	if (cl != NULL && j->retry_session != 0) {
+		for (rs = cl->sessions; rs != NULL && rs->id != j->retry_session;
+		    rs = rs->next)
+			;
+		if (rs == NULL)
+			goto out;   /* the session ended meanwhile */
+		if (cancelled || j->status != 0) {
+			rs->exit_status = 255;
+			rs->closed_remote = 1;
+			session_free(rs, 1);
+			goto out;
+		}
+	}
 	if (cancelled || cl == NULL || j->status != 0) {
 		if (cl != NULL) {
 			why = said_text(&j->said, "cannot resolve the destination");
@@ -1187,7 +1233,9 @@ resolve_done(void *ctx, int cancelled)
 	if ((key = direct_key(j->d)) == NULL)
 		goto out;
 	for (pc = dm->conns; pc != NULL; pc = pc->next) {
-		if (pc->state != PC_DEAD && strcmp(pc->key, key) == 0)
+		if (pc->state != PC_DEAD && (pc->max_sessions == 0 ||
+		    pc->n_sessions < pc->max_sessions) &&
+		    strcmp(pc->key, key) == 0)
 			break;
 	}
 	if (pc == NULL) {
@@ -1200,6 +1248,10 @@ resolve_done(void *ctx, int cancelled)
 		pc->chain = direct_chain(j->d);
 		pc->d = j->d;
 		j->d = NULL;
+		pc->argv = j->argv;
+		pc->argc = j->argc;
+		j->argv = NULL;
+		j->argc = 0;
 		pc->ui.say = pconn_say;
 		pc->ui.ask = pconn_ask;
 		pc->ui.ctx = pc;
@@ -1218,6 +1270,20 @@ resolve_done(void *ctx, int cancelled)
 			pc = NULL;
 		} else
 			dlog("%s: connecting (client %u)", pc->name, cl->id);
+	}
+	if (pc != NULL && rs != NULL) {
+		struct pconn *old = rs->pc;
+
+		rs->pc = pc;
+		pc->refs++;
+		pconn_release(old);
+		if (pc->state == PC_READY && session_start(rs) != ERR_OK) {
+			rs->exit_status = 255;
+			rs->closed_remote = 1;
+			session_free(rs, 1);
+		}
+		pconn_refresh(pc);
+		goto out;
 	}
 	if (pc != NULL) {
 		if (cl->pc != NULL)
@@ -1247,9 +1313,27 @@ resolve_done(void *ctx, int cancelled)
 	free(j);
 }
 
+static int start_resolve_job(struct client *cl, uint32_t id,
+    const char *const *argv, size_t argc, uint32_t retry_session);
+
+/* s's transport is full: resolve its request again for a sibling. */
+static int
+start_retry(struct session *s)
+{
+	return start_resolve_job(s->cl, s->req_id,
+	    (const char *const *)s->pc->argv, s->pc->argc, s->id);
+}
+
 static int
 start_resolve(struct client *cl, uint32_t id, const char *const *argv,
     size_t argc)
+{
+	return start_resolve_job(cl, id, argv, argc, 0);
+}
+
+static int
+start_resolve_job(struct client *cl, uint32_t id, const char *const *argv,
+    size_t argc, uint32_t retry_session)
 {
 	struct resolve_job *j = calloc(1, sizeof(*j));
 	size_t i;
@@ -1269,14 +1353,17 @@ start_resolve(struct client *cl, uint32_t id, const char *const *argv,
 	j->dm = cl->dm;
 	j->client_id = cl->id;
 	j->request_id = id;
+	j->retry_session = retry_session;
 	j->ui.say = job_say;
 	j->ui.ask = pconn_ask;
 	j->ui.ctx = j;
-	cl->waiting = 1;
+	if (retry_session == 0)
+		cl->waiting = 1;
 	if (workq_submit(cl->dm->wq, resolve_work, resolve_done, j) != ERR_OK) {
 		argv_free(j->argv, j->argc);
 		free(j);
-		cl->waiting = 0;
+		if (retry_session == 0)
+			cl->waiting = 0;
 		return ERR_NOMEM;
 	}
 	return ERR_OK;
