@@ -434,6 +434,17 @@ hop_fdpass_step(struct direct *d, struct direct_hop *h, uint64_t now)
 static void
 say_dead(const struct direct *d, const struct direct_hop *h, const char *why)
 {
+	static const char closed[] = "connection closed by the server";
+	char buf[512];
+
+	/* through a ProxyCommand, what closed is the command's end: say so
+	 * rather than blame a server that may never have been reached */
+	if (h == &d->hops[0] && h->child != NULL &&
+	    strncmp(why, closed, sizeof(closed) - 1) == 0) {
+		snprintf(buf, sizeof(buf), "connection closed by the "
+		    "ProxyCommand%s", why + sizeof(closed) - 1);
+		why = buf;
+	}
 	if (h == &d->hops[d->n_hops - 1])
 		login_say(d->ui, "sshbroker: %s: %s", h->names[0] != NULL ?
 		    h->names[0] : h->label, why);
