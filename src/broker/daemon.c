@@ -77,6 +77,15 @@ struct pconn {
 	char **argv;
 	size_t argc;
 	unsigned int max_sessions;  /* learned from a refusal; 0: unknown */
+	/* behind a jump host: the pooled connection to it carries ours in
+	 * a direct-tcpip channel (shared by every destination behind it) */
+	struct pconn *carrier;
+	uint32_t carrier_chan;
+	enum { CL_NONE, CL_OPENING, CL_OPEN, CL_GONE } link;
+	struct buf *link_in;        /* channel bytes our transport has not taken */
+	struct pconn *carried;      /* as a carrier: the connections inside */
+	struct pconn *carried_next;
+	unsigned int n_carried;
 	/* ControlPath: stock ssh's way in, pre-bound to this connection */
 	char *control_path;
 	int cp_fd;
@@ -158,6 +167,9 @@ struct daemon {
 	uint64_t idle_ms;
 	uint64_t started_ms;
 	int stopping;
+	/* bumped whenever bytes cross between a connection and its carrier:
+	 * the turn's work is not done until it stays still */
+	unsigned long long moved;
 };
 
 /* ------------------------------------------------------------ logging */
@@ -251,6 +263,10 @@ static void session_free(struct session *s, int tell_client);
 static void pconn_release(struct pconn *pc);
 static void pconn_refresh(struct pconn *pc);
 static void pconn_stop_listening(struct pconn *pc);
+static int carrier_event(struct pconn *c, const struct transport_event *ev);
+static void carrier_open_link(struct pconn *pc);
+static void carrier_detach(struct pconn *pc);
+static void carrier_pump(struct pconn *pc);
 static void pconn_listen_control_path(struct pconn *pc);
 
 static int
@@ -976,6 +992,19 @@ pconn_fail(struct pconn *pc, const char *why)
 		saylog_add(&pc->said, why);
 	pc->refs++;
 	pconn_wake(pc);
+	/* what rode inside it dies with it, saying where it broke */
+	while (pc->carried != NULL) {
+		struct pconn *in = pc->carried;
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "sshbroker: jump host %s: %s",
+		    pc->name, why != NULL ? why : "connection lost");
+		in->link = CL_GONE;
+		pconn_fail(in, msg);
+		if (pc->carried == in)
+			carrier_detach(in);
+	}
+	carrier_detach(pc);
 	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
 		for (s = cl->sessions; s != NULL; s = next) {
 			next = s->next;
@@ -1040,10 +1069,18 @@ pconn_on_event(void *ctx, const struct transport_event *ev)
 		    " via " : "", pc->chain);
 		saylog_clear(&pc->said);
 		pconn_listen_control_path(pc);
+		{
+			struct pconn *in;
+
+			for (in = pc->carried; in != NULL; in = in->carried_next)
+				carrier_open_link(in);
+		}
 		pconn_wake(pc);
 		return 0;
 	}
 	if (ev->type < TRANSPORT_EV_CHANNEL_OPEN)
+		return 0;
+	if (pc->carried != NULL && carrier_event(pc, ev))
 		return 0;
 	if ((s = pconn_find_session(pc, ev->channel)) == NULL)
 		return 0;
@@ -1101,7 +1138,7 @@ pconn_refresh(struct pconn *pc)
 		(void)loop_timer_add(pc->dm->loop, when, pconn_deadline_cb, pc,
 		    &pc->deadline_timer);
 	if (pc->state == PC_READY && pc->n_sessions == 0 &&
-	    pc->idle_timer == NULL)
+	    pc->n_carried == 0 && pc->idle_timer == NULL)
 		(void)loop_timer_add(pc->dm->loop, loop_now_ms(pc->dm->loop) +
 		    pc->dm->idle_ms, pconn_idle_cb, pc, &pc->idle_timer);
 }
@@ -1130,17 +1167,32 @@ before_sleep(void *ctx)
 {
 	struct daemon *dm = ctx;
 	struct pconn *pc, *next;
+	unsigned long long before;
+	int pass;
 
-	for (pc = dm->conns; pc != NULL; pc = next) {
-		next = pc->next;
-		if (pc->state == PC_CONNECTING || pc->state == PC_READY) {
+	/* until nothing crosses between connections any more: what one
+	 * inside another wrote goes into its carrier's channel, then out of
+	 * the carrier (and a chain of carriers takes a pass per level);
+	 * bounded, the next turn goes on */
+	for (pass = 0; pass < 16; pass++) {
+		before = dm->moved;
+		for (pc = dm->conns; pc != NULL; pc = next) {
+			next = pc->next;
+			if (pc->state != PC_CONNECTING && pc->state != PC_READY)
+				continue;
 			pc->refs++;
 			if (direct_step(pc->d, 0, pconn_on_event, pc) < 0)
 				pconn_fail(pc, NULL);
-			else
-				pconn_refresh(pc);
+			else if (pc->carrier != NULL)
+				carrier_pump(pc);
 			pconn_release(pc);
 		}
+		if (dm->moved == before && pass > 0)
+			break;
+	}
+	for (pc = dm->conns; pc != NULL; pc = next) {
+		next = pc->next;
+		pconn_refresh(pc);
 	}
 }
 
@@ -1159,7 +1211,13 @@ struct resolve_job {
 	/* a session to move to a new transport, by client and session id
 	 * (either may be gone by the time the job is done) */
 	uint32_t retry_session;
-	char *retry_key;        /* the full transport's key */
+	/* computed on the worker before a jump is detached */
+	char *key, *chain;
+	/* the jump host to resolve next for this job's connection */
+	char **jargv;
+	size_t jargc;
+	/* a carrier job: the connection waiting for its jump host */
+	struct pconn *carrier_for;
 };
 
 static void
@@ -1180,6 +1238,15 @@ resolve_work(void *ctx)
 		return;
 	}
 	j->status = direct_resolve(j->d, (int)j->argc, j->argv, &j->ui);
+	if (j->status != 0)
+		return;
+	j->key = direct_key(j->d);
+	j->chain = direct_chain(j->d);
+	/* a jump host is a pooled connection of its own: keep only the
+	 * destination here, and resolve the jump host when adopted */
+	if (j->key == NULL || j->chain == NULL ||
+	    direct_detach_jump(j->d, &j->jargv, &j->jargc) < 0)
+		j->status = 255;
 }
 
 
@@ -1197,6 +1264,221 @@ client_by_id(struct daemon *dm, unsigned int id)
 
 static void client_resume(struct client *cl);
 
+static int submit_carrier_job(struct pconn *pc, char **argv, size_t argc);
+
+/*
+ * The pooled connection for a resolved job: a live one with the same key
+ * and room for sessions, else a new one made of the job's direct (which
+ * starts connecting, or waits for its jump host's connection).  NULL
+ * when it cannot be made (said in the log).
+ */
+static struct pconn *
+pool_adopt(struct daemon *dm, struct resolve_job *j)
+{
+	struct pconn *pc;
+
+	for (pc = dm->conns; pc != NULL; pc = pc->next) {
+		if (pc->state != PC_DEAD && (pc->max_sessions == 0 ||
+		    pc->n_sessions < pc->max_sessions) &&
+		    strcmp(pc->key, j->key) == 0)
+			return pc;
+	}
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return NULL;
+	pc->dm = dm;
+	pc->key = j->key;
+	j->key = NULL;
+	pc->chain = j->chain;
+	j->chain = NULL;
+	pc->name = config_result_get_dup(j->d->res, "host", 0);
+	pc->d = j->d;
+	j->d = NULL;
+	pc->argv = j->argv;
+	pc->argc = j->argc;
+	j->argv = NULL;
+	j->argc = 0;
+	pc->ui.say = pconn_say;
+	pc->ui.ask = pconn_ask;
+	pc->ui.ctx = pc;
+	pc->d->ui = &pc->ui;
+	pc->cur_fd = -1;
+	pc->cp_fd = -1;
+	pc->created_ms = loop_now_ms(dm->loop);
+	pc->state = PC_CONNECTING;
+	pc->next = dm->conns;
+	dm->conns = pc;
+	if (pc->name == NULL || direct_start(pc->d) != 0 ||
+	    (j->jargv != NULL && submit_carrier_job(pc, j->jargv,
+	    j->jargc) != ERR_OK)) {
+		pc->refs++;
+		pconn_fail(pc, "cannot start connecting");
+		pconn_release(pc);
+		return NULL;
+	}
+	j->jargv = NULL;
+	j->jargc = 0;
+	return pc;
+}
+
+/* Opens the channel that carries pc inside its carrier. */
+static void
+carrier_open_link(struct pconn *pc)
+{
+	struct pconn *c = pc->carrier;
+
+	if (pc->link != CL_NONE || c == NULL || c->state != PC_READY)
+		return;
+	if (channel_open_direct_tcpip(c->d->t, pc->d->hostname,
+	    (uint32_t)atoi(pc->d->port), "127.0.0.1", 65535,
+	    &pc->carrier_chan) != ERR_OK) {
+		pconn_fail(pc, "cannot open a channel through the jump host");
+		return;
+	}
+	pc->link = CL_OPENING;
+}
+
+/* pc's jump host connection is known (or could not be made). */
+static void
+carrier_attach(struct pconn *pc, struct pconn *c)
+{
+	if (pc->state == PC_DEAD)
+		return;
+	if (c == NULL || c == pc) {
+		pconn_fail(pc, "cannot connect to the jump host");
+		return;
+	}
+	pc->carrier = c;
+	c->refs++;
+	pc->carried_next = c->carried;
+	c->carried = pc;
+	c->n_carried++;
+	loop_timer_cancel(&c->idle_timer);
+	dlog("%s: through %s", pc->name, c->name);
+	carrier_open_link(pc);
+	pconn_refresh(c);
+}
+
+/* Takes pc out of its carrier (closing the channel). */
+static void
+carrier_detach(struct pconn *pc)
+{
+	struct pconn *c = pc->carrier, **pp;
+
+	if (c == NULL)
+		return;
+	for (pp = &c->carried; *pp != NULL; pp = &(*pp)->carried_next) {
+		if (*pp == pc) {
+			*pp = pc->carried_next;
+			break;
+		}
+	}
+	if (c->n_carried > 0)
+		c->n_carried--;
+	if ((pc->link == CL_OPEN || pc->link == CL_OPENING) &&
+	    c->state == PC_READY)
+		(void)channel_close(c->d->t, pc->carrier_chan);
+	pc->link = CL_GONE;
+	pc->carrier = NULL;
+	buf_free(pc->link_in);
+	pc->link_in = NULL;
+	if (c->state != PC_DEAD)
+		pconn_refresh(c);
+	pconn_release(c);
+}
+
+/* Bytes from the carrying channel into pc's transport, as it takes
+ * them; the carrier's window reopens by as much. */
+static void
+carrier_feed(struct pconn *pc, const unsigned char *p, size_t len)
+{
+	size_t used = 0;
+
+	if ((pc->link_in == NULL || buf_len(pc->link_in) == 0) && len > 0) {
+		if (transport_input(pc->d->t, p, len, &used) != ERR_OK)
+			used = len;
+		if (used > 0) {
+			(void)channel_consumed(pc->carrier->d->t,
+			    pc->carrier_chan, used);
+			pc->dm->moved++;
+		}
+	}
+	if (used < len) {
+		if (pc->link_in == NULL && (pc->link_in = buf_new(0)) == NULL)
+			return;
+		(void)buf_put(pc->link_in, p + used, len - used);
+	}
+	while (pc->link_in != NULL && buf_len(pc->link_in) > 0) {
+		if (transport_input(pc->d->t, buf_ptr(pc->link_in),
+		    buf_len(pc->link_in), &used) != ERR_OK || used == 0)
+			break;
+		(void)buf_consume(pc->link_in, used);
+		(void)channel_consumed(pc->carrier->d->t, pc->carrier_chan, used);
+		pc->dm->moved++;
+	}
+}
+
+/* A channel event of carrier c for one of the connections inside it:
+ * 1 when it was one, else 0. */
+static int
+carrier_event(struct pconn *c, const struct transport_event *ev)
+{
+	struct pconn *pc;
+	char why[512];
+
+	for (pc = c->carried; pc != NULL; pc = pc->carried_next) {
+		if ((pc->link == CL_OPENING || pc->link == CL_OPEN) &&
+		    pc->carrier_chan == ev->channel)
+			break;
+	}
+	if (pc == NULL)
+		return 0;
+	switch (ev->type) {
+	case TRANSPORT_EV_CHANNEL_OPEN:
+		pc->link = CL_OPEN;
+		direct_link_up(pc->d);
+		break;
+	case TRANSPORT_EV_CHANNEL_OPEN_FAILED:
+		snprintf(why, sizeof(why), "sshbroker: jump host %s cannot "
+		    "reach %s (%s port %s): %s", c->name, pc->name,
+		    pc->d->hostname, pc->d->port, ev->line);
+		pc->link = CL_GONE;
+		pconn_fail(pc, why);
+		break;
+	case TRANSPORT_EV_CHANNEL_DATA:
+		carrier_feed(pc, ev->packet, ev->packet_len);
+		break;
+	case TRANSPORT_EV_CHANNEL_EOF:
+	case TRANSPORT_EV_CHANNEL_CLOSED:
+		if (pc->link != CL_GONE) {
+			pc->link = ev->type == TRANSPORT_EV_CHANNEL_CLOSED ?
+			    CL_GONE : pc->link;
+			(void)transport_input_eof(pc->d->t);
+		}
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* pc's output into its carrying channel, as the window allows. */
+static void
+carrier_pump(struct pconn *pc)
+{
+	const unsigned char *out;
+	size_t len, w = 0;
+
+	if (pc->link != CL_OPEN || pc->state == PC_DEAD)
+		return;
+	carrier_feed(pc, NULL, 0);
+	transport_output(pc->d->t, &out, &len);
+	if (len > 0 && channel_write(pc->carrier->d->t, pc->carrier_chan, out,
+	    len, &w) == ERR_OK && w > 0) {
+		transport_output_consume(pc->d->t, w);
+		pc->dm->moved++;
+	}
+}
+
 static void
 resolve_done(void *ctx, int cancelled)
 {
@@ -1204,7 +1486,7 @@ resolve_done(void *ctx, int cancelled)
 	struct daemon *dm = j->dm;
 	struct client *cl = client_by_id(dm, j->client_id);
 	struct pconn *pc;
-	char *key = NULL, *why;
+	char *why;
 	struct session *rs = NULL;
 
 	if (cl != NULL && j->retry_session != 0) {
@@ -1220,7 +1502,14 @@ resolve_done(void *ctx, int cancelled)
 			goto out;
 		}
 	}
-	if (cancelled || cl == NULL || j->status != 0) {
+	if (j->carrier_for != NULL && (cancelled || j->status != 0)) {
+		why = said_text(&j->said, "cannot resolve the jump host");
+		pconn_fail(j->carrier_for, why);
+		free(why);
+		goto out;
+	}
+	if (j->carrier_for == NULL && (cancelled || cl == NULL ||
+	    j->status != 0)) {
 		if (cl != NULL) {
 			why = said_text(&j->said, "cannot resolve the destination");
 			cl->waiting = 0;
@@ -1230,47 +1519,16 @@ resolve_done(void *ctx, int cancelled)
 		}
 		goto out;
 	}
-	if ((key = direct_key(j->d)) == NULL)
+	if ((pc = pool_adopt(dm, j)) == NULL && j->carrier_for == NULL &&
+	    cl == NULL)
 		goto out;
-	for (pc = dm->conns; pc != NULL; pc = pc->next) {
-		if (pc->state != PC_DEAD && (pc->max_sessions == 0 ||
-		    pc->n_sessions < pc->max_sessions) &&
-		    strcmp(pc->key, key) == 0)
-			break;
+	if (j->carrier_for != NULL) {
+		carrier_attach(j->carrier_for, pc);
+		goto out;
 	}
-	if (pc == NULL) {
-		if ((pc = calloc(1, sizeof(*pc))) == NULL)
-			goto out;
-		pc->dm = dm;
-		pc->key = key;
-		key = NULL;
-		pc->name = config_result_get_dup(j->d->res, "host", 0);
-		pc->chain = direct_chain(j->d);
-		pc->d = j->d;
-		j->d = NULL;
-		pc->argv = j->argv;
-		pc->argc = j->argc;
-		j->argv = NULL;
-		j->argc = 0;
-		pc->ui.say = pconn_say;
-		pc->ui.ask = pconn_ask;
-		pc->ui.ctx = pc;
-		pc->d->ui = &pc->ui;
-		pc->cur_fd = -1;
-		pc->cp_fd = -1;
-		pc->created_ms = loop_now_ms(dm->loop);
-		pc->state = PC_CONNECTING;
-		pc->next = dm->conns;
-		dm->conns = pc;
-		if (pc->name == NULL || pc->chain == NULL ||
-		    direct_start(pc->d) != 0) {
-			pc->refs++;
-			pconn_fail(pc, "cannot start connecting");
-			pconn_release(pc);
-			pc = NULL;
-		} else
-			dlog("%s: connecting (client %u)", pc->name, cl->id);
-	}
+	if (pc != NULL)
+		dlog("%s: %s (client %u)", pc->name, pc->state == PC_READY ?
+		    "reused" : "connecting", cl->id);
 	if (pc != NULL && rs != NULL) {
 		struct pconn *old = rs->pc;
 
@@ -1303,13 +1561,17 @@ resolve_done(void *ctx, int cancelled)
 	}
 	client_resume(cl);
  out:
-	free(key);
+	if (j->carrier_for != NULL)
+		pconn_release(j->carrier_for);
 	if (j->d != NULL) {
 		direct_close(j->d);
 		free(j->d);
 	}
 	saylog_clear(&j->said);
 	argv_free(j->argv, j->argc);
+	argv_free(j->jargv, j->jargc);
+	free(j->key);
+	free(j->chain);
 	free(j);
 }
 
@@ -1322,6 +1584,30 @@ start_retry(struct session *s)
 {
 	return start_resolve_job(s->cl, s->req_id,
 	    (const char *const *)s->pc->argv, s->pc->argc, s->id);
+}
+
+/* Resolves pc's jump host; the job ends in carrier_attach(). */
+static int
+submit_carrier_job(struct pconn *pc, char **argv, size_t argc)
+{
+	struct resolve_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return ERR_NOMEM;
+	j->dm = pc->dm;
+	j->argv = argv;
+	j->argc = argc;
+	j->carrier_for = pc;
+	pc->refs++;
+	j->ui.say = job_say;
+	j->ui.ask = pconn_ask;
+	j->ui.ctx = j;
+	if (workq_submit(pc->dm->wq, resolve_work, resolve_done, j) != ERR_OK) {
+		pc->refs--;
+		free(j);
+		return ERR_NOMEM;
+	}
+	return ERR_OK;
 }
 
 static int

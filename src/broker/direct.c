@@ -147,7 +147,8 @@ struct direct_hop {
 	/* hops[0]: a socket (TCP, a ProxyCommand's, or one it passed) */
 	int fd;
 	struct proxy_child *child;
-	enum { CONNECT_TCP, CONNECT_FDPASS, CONNECT_DONE } connecting;
+	enum { CONNECT_TCP, CONNECT_FDPASS, CONNECT_DONE, CONNECT_EXTERNAL }
+	    connecting;
 	struct proxy_tcp *tcp;
 	uint64_t connect_deadline;  /* ProxyUseFdpass: ConnectTimeout */
 	/* later hops: a direct-tcpip channel of the hop before */
@@ -650,7 +651,104 @@ direct_chain(const struct direct *d)
 int
 direct_start(struct direct *d)
 {
+	if (d->hops[0].connecting == CONNECT_EXTERNAL)
+		return 0;
 	return hop_connect_start(d, &d->hops[0]) == 0 ? 0 : 255;
+}
+
+/* Frees what one hop holds. */
+static void
+hop_clear(struct direct_hop *h)
+{
+	if (h->fd != -1)
+		close(h->fd);
+	/* the ProxyCommand goes with the connection, reaped */
+	proxy_child_kill_free(h->child, 500);
+	proxy_tcp_free(h->tcp);
+	login_free(h->login);
+	transport_free(h->t);
+	known_hosts_free(h->kh);
+	buf_free(h->pending);
+	free(h->names[0]);
+	free(h->names[1]);
+	free(h->record_to);
+	free(h->hostname);
+	free(h->port);
+	free(h->user);
+	free(h->label);
+	config_result_free(h->res);
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+}
+
+int
+direct_detach_jump(struct direct *d, char ***argvp, size_t *argcp)
+{
+	struct direct_hop *last = &d->hops[d->n_hops - 1];
+	const char *juser, *jhost, *jextra, *file;
+	char portbuf[16], **argv;
+	size_t argc = 0, i;
+	int jport;
+
+	*argvp = NULL;
+	*argcp = 0;
+	if (d->n_hops < 2 ||
+	    !config_result_jump(last->res, &juser, &jhost, &jport, &jextra))
+		return 0;
+	if ((argv = calloc(12, sizeof(char *))) == NULL)
+		return -1;
+	/* as resolve_jump() builds it for the hop before the destination */
+	snprintf(portbuf, sizeof(portbuf), "%d", jport);
+	if (juser != NULL) {
+		argv[argc++] = strdup("-l");
+		argv[argc++] = strdup(juser);
+	}
+	if (jport > 0) {
+		argv[argc++] = strdup("-p");
+		argv[argc++] = strdup(portbuf);
+	}
+	if (jextra != NULL) {
+		argv[argc++] = strdup("-J");
+		argv[argc++] = strdup(jextra);
+	}
+	if ((file = config_result_config_file(last->res)) != NULL) {
+		argv[argc++] = strdup("-F");
+		argv[argc++] = strdup(file);
+	}
+	argv[argc++] = strdup("--");
+	argv[argc++] = strdup(jhost);
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL) {
+			for (i = 0; i < argc; i++)
+				free(argv[i]);
+			free(argv);
+			return -1;
+		}
+	}
+	/* the destination alone is left, its bytes carried by the caller */
+	for (i = 0; i + 1 < d->n_hops; i++)
+		hop_clear(&d->hops[i]);
+	d->hops[0] = *last;
+	memset(last, 0, sizeof(*last));
+	last->fd = -1;
+	d->n_hops = 1;
+	d->hops[0].connecting = CONNECT_EXTERNAL;
+	d->hops[0].link = LINK_NONE;
+	d->t = d->hops[0].t;
+	d->res = d->hops[0].res;
+	*argvp = argv;
+	*argcp = argc;
+	return 1;
+}
+
+void
+direct_link_up(struct direct *d)
+{
+	struct direct_hop *h0 = &d->hops[0];
+
+	if (h0->connect_timeout_ms >= 0)
+		h0->banner_deadline = monotonic_ms() +
+		    (uint64_t)h0->connect_timeout_ms;
 }
 
 int
@@ -667,27 +765,8 @@ direct_close(struct direct *d)
 {
 	size_t i;
 
-	for (i = 0; d->hops != NULL && i < d->n_hops; i++) {
-		struct direct_hop *h = &d->hops[i];
-
-		if (h->fd != -1)
-			close(h->fd);
-		/* the ProxyCommand goes with the connection, reaped */
-		proxy_child_kill_free(h->child, 500);
-		proxy_tcp_free(h->tcp);
-		login_free(h->login);
-		transport_free(h->t);
-		known_hosts_free(h->kh);
-		buf_free(h->pending);
-		free(h->names[0]);
-		free(h->names[1]);
-		free(h->record_to);
-		free(h->hostname);
-		free(h->port);
-		free(h->user);
-		free(h->label);
-		config_result_free(h->res);
-	}
+	for (i = 0; d->hops != NULL && i < d->n_hops; i++)
+		hop_clear(&d->hops[i]);
 	free(d->hops);
 	host_env_free(&d->host);
 	memset(d, 0, sizeof(*d));
@@ -923,6 +1002,10 @@ direct_want(const struct direct *d, int *fdp, short *eventsp)
 		*fdp = proxy_child_socket(h0->child);
 		*eventsp = POLLIN;
 		return;
+	case CONNECT_EXTERNAL:
+		*fdp = -1;      /* the bytes go through the caller */
+		*eventsp = 0;
+		return;
 	case CONNECT_DONE:
 		break;
 	}
@@ -977,6 +1060,7 @@ direct_step(struct direct *d, short revents,
 		if (hop_start_transport(d, h0, NULL) != 0)
 			return -1;
 		return direct_settle(d, on_event, ctx);
+	case CONNECT_EXTERNAL:
 	case CONNECT_DONE:
 		break;
 	}
@@ -984,6 +1068,8 @@ direct_step(struct direct *d, short revents,
 		(void)transport_tick(d->hops[i].t, now);
 	if (check_banner_deadlines(d, now) != 0)
 		return -1;
+	if (h0->connecting == CONNECT_EXTERNAL)
+		return direct_settle(d, on_event, ctx);
 	transport_output(h0->t, &out, &outlen);
 	if (outlen > 0 && (revents & (POLLOUT | POLLERR))) {
 		if ((n = write(h0->fd, out, outlen)) > 0)
@@ -1019,7 +1105,8 @@ direct_turn(struct direct *d, int timeout_ms,
 	size_t i;
 	int r;
 
-	if (d->hops[0].connecting == CONNECT_DONE &&
+	if ((d->hops[0].connecting == CONNECT_DONE ||
+	    d->hops[0].connecting == CONNECT_EXTERNAL) &&
 	    (r = direct_settle(d, on_event, ctx)) != 0)
 		return r;
 	if (n_extra > sizeof(pfd) / sizeof(pfd[0]) - 1)

@@ -58,6 +58,18 @@ int direct_resolve(struct direct *d, int argc, char **argv,
 int direct_start(struct direct *d);
 /* Closes everything; a ProxyCommand is stopped and reaped. */
 void direct_close(struct direct *d);
+/*
+ * For the daemon, which pools jump hosts: turns a resolved chain into
+ * its destination alone, whose bytes the caller carries (through a
+ * direct-tcpip channel of its own connection to the nearest jump host:
+ * transport_input/transport_output on d->t), and gives the arguments
+ * that resolve that jump host as ssh would (*argvp, caller frees each
+ * and the array).  1 when detached, 0 when there was no jump, -1 when
+ * out of memory.  direct_link_up() says the carrying channel is open
+ * (ConnectTimeout runs from then until the server's version line).
+ */
+int direct_detach_jump(struct direct *d, char ***argvp, size_t *argcp);
+void direct_link_up(struct direct *d);
 /* The pool's key for a resolved connection: user, host, port, host key
  * alias of every hop and the first hop's ProxyCommand; caller frees. */
 char *direct_key(const struct direct *d);
