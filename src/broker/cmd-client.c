@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/login.h"
 #include "broker/mux.h"
 #include "broker/sock.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/mem.h"
 
 #define AUTOSTART_WAIT_MS 5000
 
@@ -223,9 +225,28 @@ mux_close(struct mux_conn *c)
 	c->in = NULL;
 }
 
+/* The daemon asks (a passphrase, a password, a host key): our terminal
+ * or SSH_ASKPASS answers, as ssh would ask itself. */
+static void
+answer_prompt(struct mux_conn *c, const struct mux_msg *q)
+{
+	struct mux_msg a;
+	char *answer = login_ask(NULL, q->prompt, q->echo);
+
+	memset(&a, 0, sizeof(a));
+	a.type = MUX_C_EXT_ANSWER;
+	a.id = q->id;
+	a.given = answer != NULL;
+	a.answer = answer != NULL ? answer : "";
+	(void)send_msg(c, &a);
+	if (answer != NULL)
+		mem_freezero(answer, strlen(answer));
+}
+
 /*
- * Sends m and waits for its reply, printing EXT_MESSAGE lines as they
- * come.  0 with *reply set (caller frees), or -1.
+ * Sends m and waits for its reply, printing EXT_MESSAGE lines and
+ * answering questions as they come.  0 with *reply set (caller frees),
+ * or -1.
  */
 static int
 request(struct mux_conn *c, struct mux_msg *m, struct mux_msg *reply)
@@ -242,6 +263,11 @@ request(struct mux_conn *c, struct mux_msg *m, struct mux_msg *reply)
 			return -1;
 		if (reply->type == MUX_S_EXT_MESSAGE) {
 			fprintf(stderr, "%s\n", reply->text);
+			mux_msg_free(reply);
+			continue;
+		}
+		if (reply->type == MUX_S_EXT_PROMPT) {
+			answer_prompt(c, reply);
 			mux_msg_free(reply);
 			continue;
 		}
@@ -431,7 +457,6 @@ cmd_exec_daemon(int argc, char **argv)
 		}
 	}
 	if (want_tty && is_tty) {
-		tty_make_raw();
 		(void)signal(SIGWINCH, on_winch);
 		/* the daemon's pid, to tell it of size changes as ssh's
 		 * mux clients do */
@@ -464,6 +489,13 @@ cmd_exec_daemon(int argc, char **argv)
 			break;
 		case MUX_S_SESSION_OPENED:
 			session_id = reply.session_id;
+			/* raw only now: questions before it were asked on a
+			 * terminal in its usual mode */
+			if (want_tty && is_tty)
+				tty_make_raw();
+			break;
+		case MUX_S_EXT_PROMPT:
+			answer_prompt(&c, &reply);
 			break;
 		case MUX_S_FAILURE:
 		case MUX_S_PERMISSION_DENIED:
@@ -562,6 +594,8 @@ cmd_forward(int argc, char **argv)
 			break;
 		if (reply.type == MUX_S_EXT_MESSAGE)
 			fprintf(stderr, "%s\n", reply.text);
+		else if (reply.type == MUX_S_EXT_PROMPT)
+			answer_prompt(&c, &reply);
 		else if (reply.type == MUX_S_FAILURE ||
 		    reply.type == MUX_S_PERMISSION_DENIED) {
 			fprintf(stderr, "%s\n", reply.reason);

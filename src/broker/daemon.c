@@ -77,6 +77,9 @@ struct pconn {
 	char **argv;
 	size_t argc;
 	unsigned int max_sessions;  /* learned from a refusal; 0: unknown */
+	/* a question relayed to a client's terminal: which, and its id */
+	unsigned int prompt_client;
+	uint32_t prompt_id, next_prompt_id;
 	/* behind a jump host: the pooled connection to it carries ours in
 	 * a direct-tcpip channel (shared by every destination behind it) */
 	struct pconn *carrier;
@@ -172,6 +175,20 @@ struct daemon {
 	unsigned long long moved;
 };
 
+static void client_close(struct client *cl);
+static int client_send(struct client *cl, const struct mux_msg *m);
+static void pconn_fail(struct pconn *pc, const char *why);
+static void client_update(struct client *cl);
+static void session_free(struct session *s, int tell_client);
+static void pconn_release(struct pconn *pc);
+static void pconn_refresh(struct pconn *pc);
+static void pconn_stop_listening(struct pconn *pc);
+static int carrier_event(struct pconn *c, const struct transport_event *ev);
+static void carrier_open_link(struct pconn *pc);
+static void carrier_detach(struct pconn *pc);
+static void carrier_pump(struct pconn *pc);
+static void pconn_listen_control_path(struct pconn *pc);
+
 /* ------------------------------------------------------------ logging */
 
 static void
@@ -234,13 +251,65 @@ pconn_say(void *ctx, const char *line)
 	saylog_add(&pc->said, line);
 }
 
+/* A client that can answer for pc: ours (it knows EXT_PROMPT), waiting
+ * on pc or with a session waiting for it. */
+static struct client *
+pconn_asker(struct pconn *pc)
+{
+	struct client *cl;
+	struct session *s;
+
+	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
+		if (!cl->hello_seen || cl->closing)
+			continue;
+		if (cl->pc == pc)
+			return cl;
+		for (s = cl->sessions; s != NULL; s = s->next)
+			if (s->pc == pc)
+				return cl;
+	}
+	return NULL;
+}
+
+/*
+ * A question of pc's login or host key check goes to the terminal of a
+ * client that waits for pc; the answer comes back as EXT_ANSWER and
+ * reaches the transport through direct_answer().  Nobody to ask (stock
+ * ssh clients, a client without a terminal answers "not given"): NULL,
+ * and the login goes on as under BatchMode.
+ */
 static char *
 pconn_ask(void *ctx, const char *prompt, int echo)
 {
-	(void)ctx;
-	(void)prompt;
-	(void)echo;
-	return NULL;
+	struct pconn *pc = ctx;
+	struct client *cl;
+	struct mux_msg m;
+
+	if (pc->prompt_client != 0 || (cl = pconn_asker(pc)) == NULL)
+		return NULL;
+	memset(&m, 0, sizeof(m));
+	m.type = MUX_S_EXT_PROMPT;
+	m.id = ++pc->next_prompt_id;
+	m.prompt = prompt;
+	m.echo = echo ? 1 : 0;
+	if (client_send(cl, &m) != ERR_OK)
+		return NULL;
+	pc->prompt_client = cl->id;
+	pc->prompt_id = m.id;
+	return LOGIN_ASK_PENDING;
+}
+
+/* The answer (NULL: none) to pc's relayed question. */
+static void
+pconn_answer(struct pconn *pc, const char *answer)
+{
+	pc->prompt_client = 0;
+	pc->refs++;
+	if (pc->d != NULL && direct_answer(pc->d, answer) < 0)
+		pconn_fail(pc, NULL);
+	else
+		pconn_refresh(pc);
+	pconn_release(pc);
 }
 
 static void
@@ -256,18 +325,6 @@ argv_free(char **argv, size_t argc)
 }
 
 /* ------------------------------------------------------------ clients */
-
-static void client_close(struct client *cl);
-static void client_update(struct client *cl);
-static void session_free(struct session *s, int tell_client);
-static void pconn_release(struct pconn *pc);
-static void pconn_refresh(struct pconn *pc);
-static void pconn_stop_listening(struct pconn *pc);
-static int carrier_event(struct pconn *c, const struct transport_event *ev);
-static void carrier_open_link(struct pconn *pc);
-static void carrier_detach(struct pconn *pc);
-static void carrier_pump(struct pconn *pc);
-static void pconn_listen_control_path(struct pconn *pc);
 
 static int
 client_send(struct client *cl, const struct mux_msg *m)
@@ -955,7 +1012,6 @@ pconn_wake(struct pconn *pc)
 				char *why = said_text(&pc->said,
 				    "connection failed");
 
-				client_message(cl, why);
 				client_fail(cl, s->req_id, why);
 				free(why);
 				s->exit_status = 255;
@@ -1866,6 +1922,17 @@ client_request(struct client *cl, struct mux_msg *m)
 			client_fail(cl, m->id, "no such connection");
 		return;
 	}
+	case MUX_C_EXT_ANSWER: {
+		struct pconn *pc;
+
+		for (pc = dm->conns; pc != NULL; pc = pc->next) {
+			if (pc->prompt_client == cl->id && pc->prompt_id == m->id) {
+				pconn_answer(pc, m->given ? m->answer : NULL);
+				break;
+			}
+		}
+		return;
+	}
 	case MUX_C_EXT_STOP:
 		client_ok(cl, m->id);
 		dlog("stopping on request of client %u", cl->id);
@@ -2064,9 +2131,19 @@ client_close(struct client *cl)
 			break;
 		}
 	}
-	/* the client went away: its sessions end with it */
+	/* the client went away: its sessions end with it, and a question
+	 * it was asked gets no answer */
 	while (cl->sessions != NULL)
 		session_free(cl->sessions, 0);
+	{
+		struct pconn *pc, *next;
+
+		for (pc = cl->dm->conns; pc != NULL; pc = next) {
+			next = pc->next;
+			if (pc->prompt_client == cl->id)
+				pconn_answer(pc, NULL);
+		}
+	}
 	for (i = 0; i < cl->fds_got; i++)
 		close(cl->fds[i]);
 	mux_msg_free(&cl->pending);

@@ -96,7 +96,8 @@ strict_from(const char *v)
 		return TRANSPORT_HOSTKEY_STRICT_NO;
 	return TRANSPORT_HOSTKEY_STRICT_YES;
 }
-/* StrictHostKeyChecking ask: the question ssh asks, through the ui. */
+/* StrictHostKeyChecking ask: the question ssh asks, through the ui.
+ * 1 yes, 0 no, -1 when the answer comes later (direct_answer()). */
 static int
 ask_user(const struct direct *d, const char *key_type, const char *fp,
     const char *name)
@@ -109,6 +110,8 @@ ask_user(const struct direct *d, const char *key_type, const char *fp,
 	    "want to continue connecting (yes/no)? ", name, key_type, fp);
 	if ((answer = login_ask(d->ui, prompt, 1)) == NULL)
 		return 0;
+	if (answer == LOGIN_ASK_PENDING)
+		return -1;
 	yes = strcmp(answer, "yes") == 0;
 	free(answer);
 	return yes;
@@ -606,6 +609,26 @@ direct_resolve(struct direct *d, int argc, char **argv,
 	return status;
 }
 
+int
+direct_answer(struct direct *d, const char *answer)
+{
+	size_t i;
+	int r;
+
+	if (d->hostkey_pending != NULL) {
+		struct direct_hop *h = d->hostkey_pending;
+
+		d->hostkey_pending = NULL;
+		return transport_hostkey_decide(h->t, answer != NULL &&
+		    strcmp(answer, "yes") == 0) == ERR_OK ? 1 : -1;
+	}
+	for (i = 0; i < d->n_hops; i++) {
+		if ((r = login_answer(d->hops[i].login, answer)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 char *
 direct_key(const struct direct *d)
 {
@@ -864,10 +887,16 @@ hostkey_event(struct direct *d, struct direct_hop *h,
     const struct transport_event *ev)
 {
 	switch (ev->type) {
-	case TRANSPORT_EV_HOSTKEY_ASK:
-		(void)transport_hostkey_decide(h->t, !h->batch &&
-		    ask_user(d, ev->key_type, ev->fingerprint, h->names[0]));
+	case TRANSPORT_EV_HOSTKEY_ASK: {
+		int yes = h->batch ? 0 :
+		    ask_user(d, ev->key_type, ev->fingerprint, h->names[0]);
+
+		if (yes < 0)
+			d->hostkey_pending = h;     /* answered later */
+		else
+			(void)transport_hostkey_decide(h->t, yes);
 		return 1;
+	}
 	case TRANSPORT_EV_HOSTKEY_LEARNED:
 		if (h->record_to != NULL)
 			record_key(d, h->record_to, ev->line);

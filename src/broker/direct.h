@@ -37,6 +37,8 @@ struct direct {
 	 * TRANSPORT_EV_READY goes to on_event and nobody logs in there
 	 * (`ping`); jump hops still log in, to reach it */
 	int kex_only;
+	/* a host key question waiting for its answer */
+	struct direct_hop *hostkey_pending;
 	/* changes whenever the fd direct_want() gives is another one, even
 	 * with the same number (an fd closed and reused) */
 	unsigned int fd_generation;
@@ -70,6 +72,10 @@ void direct_close(struct direct *d);
  */
 int direct_detach_jump(struct direct *d, char ***argvp, size_t *argcp);
 void direct_link_up(struct direct *d);
+/* The answer to the question left pending when the ui's ask() returned
+ * LOGIN_ASK_PENDING (NULL: none given).  1 when one was pending, 0 when
+ * none, -1 when the transport failed (the next step says why). */
+int direct_answer(struct direct *d, const char *answer);
 /* The pool's key for a resolved connection: user, host, port, host key
  * alias of every hop and the first hop's ProxyCommand; caller frees. */
 char *direct_key(const struct direct *d);

@@ -42,6 +42,18 @@ struct key_source {
 	int signer;
 };
 
+char login_ask_pending[] = "(pending)";
+
+/* A signature waiting for the passphrase of its key. */
+struct pending_sign {
+	int active;
+	int key;
+	char alg[128];
+	unsigned char *data;
+	size_t len;
+	int tries;
+};
+
 struct login {
 	struct transport *t;
 	const struct config_result *res;
@@ -53,6 +65,8 @@ struct login {
 	int agent_fd;
 	struct key_source *keys;
 	size_t n_keys;
+	int prompt_pending;     /* a password or k-i answer is awaited */
+	struct pending_sign ps;
 };
 
 /* Reads one answer without echo from the terminal, or from SSH_ASKPASS
@@ -398,17 +412,16 @@ keys_setup(struct login *s)
 	free(only);
 }
 
+static int passphrase_ask(struct login *s);
+static int finish_sign(struct login *s, struct key_source *k,
+    const char *alg, const unsigned char *data, size_t len);
+
 static int
 sign_key(struct login *s, const struct transport_event *ev)
 {
 	struct key_source *k;
 	struct agent_reply rep;
-	struct buf *sig = NULL;
-	unsigned char *data = NULL;
-	size_t len;
 	uint32_t flags = 0;
-	char prompt[PROMPT_MAX], *pass;
-	int r, tries;
 
 	if (ev->code < 0 || (size_t)ev->code >= s->n_keys)
 		return transport_auth_signature(s->t, NULL, 0);
@@ -443,28 +456,83 @@ sign_key(struct login *s, const struct transport_event *ev)
 		return sign_key(s, &plain_ev);
 	}
 	if (k->key == NULL && k->path != NULL) {
-		struct stat st;
-
 		/* the server accepts this key: now its passphrase is worth
-		 * asking for */
-		if ((data = slurp(k->path, &len, &st)) == NULL)
+		 * asking for; the signature waits for it */
+		if (s->batch || strlen(ev->key_type) >= sizeof(s->ps.alg) ||
+		    (s->ps.data = malloc(ev->packet_len + 1)) == NULL)
 			return transport_auth_signature(s->t, NULL, 0);
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
-		    k->path);
-		for (tries = 0; tries < 3 && k->key == NULL && !s->batch;
-		    tries++) {
-			if ((pass = login_ask(s->ui, prompt, 0)) == NULL)
-				break;
-			r = userkey_parse_private(data, len, pass, &k->key);
-			mem_freezero(pass, strlen(pass));
-			if (r != ERR_OK && r != ERR_PASSPHRASE_WRONG)
-				break;
-		}
-		mem_freezero(data, len);
+		memcpy(s->ps.data, ev->packet, ev->packet_len);
+		s->ps.len = ev->packet_len;
+		s->ps.key = (int)(k - s->keys);
+		snprintf(s->ps.alg, sizeof(s->ps.alg), "%s", ev->key_type);
+		s->ps.tries = 0;
+		s->ps.active = 1;
+		return passphrase_ask(s);
 	}
+	return finish_sign(s, k, ev->key_type, ev->packet, ev->packet_len);
+}
+
+static void
+pending_sign_clear(struct login *s)
+{
+	if (s->ps.data != NULL)
+		mem_freezero(s->ps.data, s->ps.len);
+	memset(&s->ps, 0, sizeof(s->ps));
+}
+
+/* With the passphrase (NULL: none): decrypt, sign, or ask again. */
+static int
+passphrase_try(struct login *s, const char *pass)
+{
+	struct key_source *k = &s->keys[s->ps.key];
+	struct stat st;
+	unsigned char *file;
+	size_t len;
+	int r = ERR_PASSPHRASE_WRONG;
+
+	if (pass != NULL && (file = slurp(k->path, &len, &st)) != NULL) {
+		r = userkey_parse_private(file, len, pass, &k->key);
+		mem_freezero(file, len);
+	} else if (pass != NULL)
+		r = ERR_SYSTEM;
+	if (r == ERR_OK) {
+		r = finish_sign(s, k, s->ps.alg, s->ps.data, s->ps.len);
+		pending_sign_clear(s);
+		return r;
+	}
+	if (pass != NULL && r == ERR_PASSPHRASE_WRONG && ++s->ps.tries < 3)
+		return passphrase_ask(s);
+	pending_sign_clear(s);
+	return transport_auth_signature(s->t, NULL, 0);
+}
+
+static int
+passphrase_ask(struct login *s)
+{
+	char prompt[PROMPT_MAX], *pass;
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
+	    s->keys[s->ps.key].path);
+	pass = login_ask(s->ui, prompt, 0);
+	if (pass == LOGIN_ASK_PENDING)
+		return ERR_OK;
+	r = passphrase_try(s, pass);
+	if (pass != NULL)
+		mem_freezero(pass, strlen(pass));
+	return r;
+}
+
+static int
+finish_sign(struct login *s, struct key_source *k, const char *alg,
+    const unsigned char *data, size_t len)
+{
+	struct buf *sig;
+	int r;
+
 	if (k->key == NULL || (sig = buf_new(0)) == NULL)
 		return transport_auth_signature(s->t, NULL, 0);
-	r = userkey_sign(k->key, ev->key_type, ev->packet, ev->packet_len, sig);
+	r = userkey_sign(k->key, alg, data, len, sig);
 	if (r == ERR_OK)
 		r = transport_auth_signature(s->t, buf_ptr(sig), buf_len(sig));
 	else
@@ -533,11 +601,29 @@ login_new(struct transport *t, const struct config_result *res,
 	return s;
 }
 
+int
+login_answer(struct login *s, const char *answer)
+{
+	int r;
+
+	if (s == NULL)
+		return 0;
+	if (s->prompt_pending) {
+		s->prompt_pending = 0;
+		r = transport_auth_answer(s->t, answer);
+		return r == ERR_OK ? 1 : -1;
+	}
+	if (s->ps.active)
+		return passphrase_try(s, answer) == ERR_OK ? 1 : -1;
+	return 0;
+}
+
 void
 login_free(struct login *s)
 {
 	if (s == NULL)
 		return;
+	pending_sign_clear(s);
 	if (s->agent_fd != -1)
 		close(s->agent_fd);
 	agent_free(s->agent);
@@ -586,6 +672,10 @@ login_on_event(struct login *s, const struct transport_event *ev)
 		return sign_key(s, ev) == ERR_OK ? 1 : -1;
 	case TRANSPORT_EV_AUTH_PROMPT:
 		answer = s->batch ? NULL : login_ask(s->ui, ev->line, ev->code);
+		if (answer == LOGIN_ASK_PENDING) {
+			s->prompt_pending = 1;
+			return 1;
+		}
 		r = transport_auth_answer(s->t, answer);
 		if (answer != NULL)
 			mem_freezero(answer, strlen(answer));

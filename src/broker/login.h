@@ -29,6 +29,12 @@ struct login_ui {
 	void *ctx;
 };
 
+/* What ask() returns when the answer will come later, through
+ * login_answer() (or direct_answer()): the daemon relays the question
+ * to a client's terminal and goes on serving everyone else meanwhile. */
+extern char login_ask_pending[];
+#define LOGIN_ASK_PENDING login_ask_pending
+
 void login_say(const struct login_ui *ui, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *login_ask(const struct login_ui *ui, const char *prompt, int echo);
@@ -44,5 +50,10 @@ void login_free(struct login *l);
  * 0 when it is the caller's, -1 when the transport failed.
  */
 int login_on_event(struct login *l, const struct transport_event *ev);
+
+/* The answer to the question l left pending (NULL: none was given, the
+ * method or key is given up).  1 when l had one, 0 when not, -1 when
+ * the transport failed. */
+int login_answer(struct login *l, const char *answer);
 
 #endif
