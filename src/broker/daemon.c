@@ -38,6 +38,7 @@
 #include "common/err.h"
 #include "common/loop.h"
 #include "common/mem.h"
+#include "config/config.h"
 #include "transport/transport.h"
 
 #define IDLE_DEFAULT_MS (10u * 60 * 1000)   /* as ControlPersist 10m */
@@ -1274,6 +1275,9 @@ struct resolve_job {
 	size_t jargc;
 	/* a carrier job: the connection waiting for its jump host */
 	struct pconn *carrier_for;
+	/* EXT_RESOLVE: only print what ssh -G would */
+	int print_only;
+	char *text;
 };
 
 static void
@@ -1284,10 +1288,51 @@ job_say(void *ctx, const char *line)
 	saylog_add(&j->said, line);
 }
 
+/* EXT_RESOLVE on the worker: what `ssh -G` prints, or the errors. */
+static void
+print_work(struct resolve_job *j)
+{
+	struct config_host host;
+	struct config_request req;
+	struct config_cache *cache = NULL;
+	struct config_diag *diag = NULL;
+	struct config_result *res = NULL;
+	struct buf *out = buf_new(0);
+	size_t i;
+
+	j->status = 255;
+	if (out == NULL || host_env_init(&host) != 0) {
+		buf_free(out);
+		return;
+	}
+	if ((cache = config_cache_new_oneshot()) != NULL &&
+	    (diag = config_diag_new()) != NULL) {
+		req.argv = j->argv;
+		req.argc = j->argc;
+		if (config_resolve(cache, &host, &req, &res, diag) == ERR_OK &&
+		    config_print_ssh_g(res, out) == ERR_OK)
+			j->status = 0;
+		for (i = 0; i < config_diag_count(diag); i++)
+			saylog_add(&j->said, config_diag_message(diag, i));
+	}
+	if (j->status == 0)
+		j->text = buf_dup_cstr(out);
+	config_result_free(res);
+	config_diag_free(diag);
+	config_cache_free(cache);
+	host_env_free(&host);
+	buf_free(out);
+}
+
 static void
 resolve_work(void *ctx)
 {
 	struct resolve_job *j = ctx;
+
+	if (j->print_only) {
+		print_work(j);
+		return;
+	}
 
 	if ((j->d = calloc(1, sizeof(*j->d))) == NULL) {
 		j->status = 255;
@@ -1558,6 +1603,20 @@ resolve_done(void *ctx, int cancelled)
 			goto out;
 		}
 	}
+	if (j->print_only) {
+		if (cl == NULL)
+			goto out;
+		cl->waiting = 0;
+		if (!cancelled && j->status == 0 && j->text != NULL)
+			client_text(cl, MUX_S_EXT_TEXT, j->request_id, j->text);
+		else {
+			why = said_text(&j->said, "cannot resolve");
+			client_fail(cl, j->request_id, why);
+			free(why);
+		}
+		client_resume(cl);
+		goto out;
+	}
 	if (j->carrier_for != NULL && (cancelled || j->status != 0)) {
 		why = said_text(&j->said, "cannot resolve the jump host");
 		pconn_fail(j->carrier_for, why);
@@ -1628,6 +1687,7 @@ resolve_done(void *ctx, int cancelled)
 	argv_free(j->jargv, j->jargc);
 	free(j->key);
 	free(j->chain);
+	free(j->text);
 	free(j);
 }
 
@@ -1673,6 +1733,9 @@ start_resolve(struct client *cl, uint32_t id, const char *const *argv,
 	return start_resolve_job(cl, id, argv, argc, 0);
 }
 
+/* retry_session UINT32_MAX: the job only prints (EXT_RESOLVE) */
+#define JOB_PRINT UINT32_MAX
+
 static int
 start_resolve_job(struct client *cl, uint32_t id, const char *const *argv,
     size_t argc, uint32_t retry_session)
@@ -1695,16 +1758,17 @@ start_resolve_job(struct client *cl, uint32_t id, const char *const *argv,
 	j->dm = cl->dm;
 	j->client_id = cl->id;
 	j->request_id = id;
-	j->retry_session = retry_session;
+	j->print_only = retry_session == UINT32_MAX;
+	j->retry_session = j->print_only ? 0 : retry_session;
 	j->ui.say = job_say;
 	j->ui.ask = pconn_ask;
 	j->ui.ctx = j;
-	if (retry_session == 0)
+	if (retry_session == 0 || j->print_only)
 		cl->waiting = 1;
 	if (workq_submit(cl->dm->wq, resolve_work, resolve_done, j) != ERR_OK) {
 		argv_free(j->argv, j->argc);
 		free(j);
-		if (retry_session == 0)
+		if (retry_session == 0 || retry_session == UINT32_MAX)
 			cl->waiting = 0;
 		return ERR_NOMEM;
 	}
@@ -1896,6 +1960,11 @@ client_request(struct client *cl, struct mux_msg *m)
 		cl->pending.type = MUX_C_EXT_PREWARM;
 		cl->pending.id = m->id;
 		if (start_resolve(cl, m->id, m->argv, m->argc) != ERR_OK)
+			client_fail(cl, m->id, "out of memory");
+		return;
+	case MUX_C_EXT_RESOLVE:
+		if (start_resolve_job(cl, m->id, m->argv, m->argc, JOB_PRINT) !=
+		    ERR_OK)
 			client_fail(cl, m->id, "out of memory");
 		return;
 	case MUX_C_EXT_STATUS:
