@@ -189,6 +189,7 @@ static void carrier_open_link(struct pconn *pc);
 static void carrier_detach(struct pconn *pc);
 static void carrier_pump(struct pconn *pc);
 static void pconn_listen_control_path(struct pconn *pc);
+static void pconn_listen_control_path_at(struct pconn *pc, char *path);
 
 /* ------------------------------------------------------------ logging */
 
@@ -1381,8 +1382,12 @@ pool_adopt(struct daemon *dm, struct resolve_job *j)
 	for (pc = dm->conns; pc != NULL; pc = pc->next) {
 		if (pc->state != PC_DEAD && (pc->max_sessions == 0 ||
 		    pc->n_sessions < pc->max_sessions) &&
-		    strcmp(pc->key, j->key) == 0)
+		    strcmp(pc->key, j->key) == 0) {
+			if (pc->state == PC_READY && pc->cp_fd < 0)
+				pconn_listen_control_path_at(pc,
+				    direct_cfg(j->d, "controlpath"));
 			return pc;
+		}
 	}
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
@@ -2325,7 +2330,15 @@ pconn_stop_listening(struct pconn *pc)
 static void
 pconn_listen_control_path(struct pconn *pc)
 {
-	char *path = direct_cfg(pc->d, "controlpath");
+	pconn_listen_control_path_at(pc, direct_cfg(pc->d, "controlpath"));
+}
+
+/* Serves path (taken; NULL or "none": nothing) for pc, unless pc serves
+ * one already: a later request whose configuration names a ControlPath
+ * gets it on the transport it reuses. */
+static void
+pconn_listen_control_path_at(struct pconn *pc, char *path)
+{
 	char why[512];
 
 	if (path == NULL || strcmp(path, "none") == 0 || pc->cp_fd > 0) {
