@@ -1196,9 +1196,13 @@ pconn_refresh(struct pconn *pc)
 		(void)loop_timer_add(pc->dm->loop, when, pconn_deadline_cb, pc,
 		    &pc->deadline_timer);
 	if (pc->state == PC_READY && pc->n_sessions == 0 &&
-	    pc->n_carried == 0 && pc->idle_timer == NULL)
+	    pc->n_carried == 0 && pc->idle_timer == NULL) {
+		/* idle from now: it keeps no buffers it does not need */
+		if (pc->d->t != NULL && transport_idle(pc->d->t))
+			transport_trim(pc->d->t);
 		(void)loop_timer_add(pc->dm->loop, loop_now_ms(pc->dm->loop) +
 		    pc->dm->idle_ms, pconn_idle_cb, pc, &pc->idle_timer);
+	}
 }
 
 static void

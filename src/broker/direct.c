@@ -791,6 +791,7 @@ direct_close(struct direct *d)
 	for (i = 0; d->hops != NULL && i < d->n_hops; i++)
 		hop_clear(&d->hops[i]);
 	free(d->hops);
+	free(d->rbuf);
 	host_env_free(&d->host);
 	memset(d, 0, sizeof(*d));
 }
@@ -1104,8 +1105,12 @@ direct_step(struct direct *d, short revents,
 		if ((n = write(h0->fd, out, outlen)) > 0)
 			transport_output_consume(h0->t, (size_t)n);
 	}
+	/* malloc, not calloc: a held transport's buffer costs only the
+	 * pages its reads touched */
+	if (d->rbuf == NULL && (d->rbuf = malloc(DIRECT_RBUF)) == NULL)
+		return -1;
 	if (d->rlen == 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
-		n = read(h0->fd, d->rbuf, sizeof(d->rbuf));
+		n = read(h0->fd, d->rbuf, DIRECT_RBUF);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			(void)transport_input_eof(h0->t);
 		else if (n > 0) {

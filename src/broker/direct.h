@@ -22,6 +22,8 @@ struct direct_hop;
 
 struct login_ui;
 
+#define DIRECT_RBUF 65536
+
 struct direct {
 	struct config_host host;
 	const struct login_ui *ui;  /* messages and questions; NULL: tty */
@@ -43,7 +45,7 @@ struct direct {
 	 * with the same number (an fd closed and reused) */
 	unsigned int fd_generation;
 	/* input read from hops[0]'s socket, not yet taken by its transport */
-	unsigned char rbuf[65536];
+	unsigned char *rbuf;    /* DIRECT_RBUF bytes, made on first read */
 	size_t roff, rlen;
 };
 

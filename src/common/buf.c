@@ -72,6 +72,21 @@ buf_free(struct buf *b)
 }
 
 void
+buf_trim(struct buf *b)
+{
+	/* only an empty buffer: what is unread stays where it is */
+	if (b == NULL || b->readonly || b->data == NULL || b->off != b->len)
+		return;
+	if (b->secret)
+		mem_freezero(b->data, b->cap);
+	else
+		free(b->data);
+	b->data = NULL;
+	b->cap = 0;
+	b->off = b->len = 0;
+}
+
+void
 buf_reset(struct buf *b)
 {
 	if (b->readonly) {

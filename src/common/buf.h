@@ -36,6 +36,9 @@ struct buf *buf_new_secret(size_t max);
 struct buf *buf_new_view(const void *data, size_t len);
 /* Frees b (wiping it if secret); accepts NULL. */
 void buf_free(struct buf *b);
+/* Gives back the storage of an empty b (wiped if secret); it grows
+ * again when written.  A buffer with unread bytes is left alone. */
+void buf_trim(struct buf *b);
 /* Empties b, keeping its storage (wiped if secret). */
 void buf_reset(struct buf *b);
 

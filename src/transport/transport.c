@@ -789,6 +789,17 @@ transport_stats(const struct transport *t, uint64_t *kex_count,
 		*bytes_out = t->total_out;
 }
 
+void
+transport_trim(struct transport *t)
+{
+	buf_trim(t->in);
+	buf_trim(t->out);
+	buf_trim(t->payload);
+	buf_trim(t->pkt);
+	buf_trim(t->deferred);
+	buf_trim(t->chan_scratch);
+}
+
 int
 transport_idle(const struct transport *t)
 {

@@ -218,6 +218,9 @@ const char *transport_negotiated(const struct transport *t, const char *what);
 /* Statistics: key exchanges done, bytes in and out. */
 void transport_stats(const struct transport *t, uint64_t *kex_count,
     uint64_t *bytes_in, uint64_t *bytes_out);
+/* Gives back the memory of empty buffers (an idle transport held by the
+ * daemon keeps no packet-sized scratch); they grow again on use. */
+void transport_trim(struct transport *t);
 /* 1 when the transport is ready, no key exchange runs and no packet
  * waits to be sent (everything given to transport_send_packet() is in
  * the output). */
