@@ -25,6 +25,7 @@
 #include "broker/broker.h"
 #include "broker/login.h"
 #include "broker/mux.h"
+#include "broker/settings.h"
 #include "broker/sock.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -95,8 +96,22 @@ daemon_connect(int autostart, int *fdp)
 {
 	char path[108];
 	uint64_t until;
+	const char *env = getenv("SSHBROKER_SOCKET");
+	struct settings *st = NULL;
+	char err[512];
+	int r;
 
-	if (sock_control_path(path, sizeof(path)) != ERR_OK) {
+	/* the environment, then the settings file's socket:, then the
+	 * default place */
+	if ((env == NULL || *env == '\0') &&
+	    settings_load(NULL, &st, err, sizeof(err)) == ERR_OK &&
+	    settings_socket(st) != NULL) {
+		r = (size_t)snprintf(path, sizeof(path), "%s",
+		    settings_socket(st)) < sizeof(path) ? ERR_OK : ERR_TOO_LONG;
+	} else
+		r = sock_control_path(path, sizeof(path));
+	settings_free(st);
+	if (r != ERR_OK) {
 		fprintf(stderr, "sshbroker: control socket path too long\n");
 		return -1;
 	}

@@ -33,6 +33,7 @@
 #include "broker/direct.h"
 #include "broker/login.h"
 #include "broker/mux.h"
+#include "broker/settings.h"
 #include "broker/sock.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -171,6 +172,12 @@ struct daemon {
 	uint64_t idle_ms;
 	uint64_t started_ms;
 	int stopping;
+	/* the settings file; earlier ones stay until exit, since a worker
+	 * may still read them when SIGHUP swaps in a new one */
+	struct settings *settings;
+	struct settings **old_settings;
+	size_t n_old_settings;
+	int idle_from_env;
 	/* bumped whenever bytes cross between a connection and its carrier:
 	 * the turn's work is not done until it stays still */
 	unsigned long long moved;
@@ -249,7 +256,11 @@ pconn_say(void *ctx, const char *line)
 {
 	struct pconn *pc = ctx;
 
-	dlog("%s: %s", pc->name != NULL ? pc->name : "?", line);
+	/* lines of direct.c already name the host */
+	if (strncmp(line, "sshbroker: ", 11) == 0)
+		dlog("%s", line + 11);
+	else
+		dlog("%s: %s", pc->name != NULL ? pc->name : "?", line);
 	saylog_add(&pc->said, line);
 }
 
@@ -324,6 +335,27 @@ argv_free(char **argv, size_t argc)
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
+}
+
+/* The settings that apply to a destination as the user wrote it. */
+static void
+dest_settings(const struct daemon *dm, const char *destination,
+    struct settings_for *f)
+{
+	(void)settings_lookup(dm->settings, destination, f);
+	if (dm->idle_from_env)
+		f->idle_ms = dm->idle_ms;
+}
+
+static void
+keepalive_default(void *ctx, const char *destination, uint32_t *interval,
+    uint32_t *count)
+{
+	struct settings_for f;
+
+	dest_settings(ctx, destination, &f);
+	*interval = f.keepalive_s;
+	*count = f.keepalive_count;
 }
 
 /* ------------------------------------------------------------ clients */
@@ -1200,8 +1232,13 @@ pconn_refresh(struct pconn *pc)
 		/* idle from now: it keeps no buffers it does not need */
 		if (pc->d->t != NULL && transport_idle(pc->d->t))
 			transport_trim(pc->d->t);
-		(void)loop_timer_add(pc->dm->loop, loop_now_ms(pc->dm->loop) +
-		    pc->dm->idle_ms, pconn_idle_cb, pc, &pc->idle_timer);
+		struct settings_for f;
+
+		dest_settings(pc->dm, pc->name, &f);
+		if (f.idle_ms > 0)
+			(void)loop_timer_add(pc->dm->loop,
+			    loop_now_ms(pc->dm->loop) + f.idle_ms,
+			    pconn_idle_cb, pc, &pc->idle_timer);
 	}
 }
 
@@ -1282,6 +1319,8 @@ struct resolve_job {
 	struct pconn *carrier_for;
 	/* EXT_RESOLVE: only print what ssh -G would */
 	int print_only;
+	/* prewarm_hosts at start: no client waits */
+	int prewarm;
 	char *text;
 };
 
@@ -1393,6 +1432,19 @@ pool_adopt(struct daemon *dm, struct resolve_job *j)
 			return pc;
 		}
 	}
+	{
+		unsigned int n = 0, max = settings_max_transports(dm->settings);
+
+		for (pc = dm->conns; pc != NULL; pc = pc->next)
+			n++;
+		if (max > 0 && n >= max) {
+			dlog("refusing a new transport: max_transports (%u) "
+			    "reached", max);
+			saylog_add(&j->said, "sshbroker: the daemon holds "
+			    "max_transports transports already");
+			return NULL;
+		}
+	}
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
 	pc->dm = dm;
@@ -1417,6 +1469,13 @@ pool_adopt(struct daemon *dm, struct resolve_job *j)
 	pc->state = PC_CONNECTING;
 	pc->next = dm->conns;
 	dm->conns = pc;
+	if (pc->name != NULL) {
+		struct settings_for f;
+
+		/* max_channels: as if the server had said so */
+		dest_settings(dm, pc->name, &f);
+		pc->max_sessions = f.max_channels;
+	}
 	if (pc->name == NULL || direct_start(pc->d) != 0 ||
 	    (j->jargv != NULL && submit_carrier_job(pc, j->jargv,
 	    j->jargc) != ERR_OK)) {
@@ -1612,6 +1671,15 @@ resolve_done(void *ctx, int cancelled)
 			goto out;
 		}
 	}
+	if (j->prewarm) {
+		if (cancelled || j->status != 0) {
+			why = said_text(&j->said, "cannot resolve");
+			dlog("prewarm %s: %s", j->argv[j->argc - 1], why);
+			free(why);
+		} else if ((pc = pool_adopt(dm, j)) != NULL)
+			dlog("%s: prewarming", pc->name);
+		goto out;
+	}
 	if (j->print_only) {
 		if (cl == NULL)
 			goto out;
@@ -1680,8 +1748,10 @@ resolve_done(void *ctx, int cancelled)
 			cl->waiting = 1;   /* prewarm: answered when ready */
 		pconn_refresh(pc);
 	} else {
+		why = said_text(&j->said, "sshbroker: cannot connect");
 		cl->waiting = 0;
-		client_fail(cl, j->request_id, "cannot connect");
+		client_fail(cl, j->request_id, why);
+		free(why);
 	}
 	client_resume(cl);
  out:
@@ -1709,6 +1779,39 @@ start_retry(struct session *s)
 {
 	return start_resolve_job(s->cl, s->req_id,
 	    (const char *const *)s->pc->argv, s->pc->argc, s->id);
+}
+
+/* prewarm_hosts: each connected when the daemon starts. */
+static void
+prewarm_all(struct daemon *dm)
+{
+	size_t i;
+
+	for (i = 0; i < settings_prewarm_count(dm->settings); i++) {
+		struct resolve_job *j = calloc(1, sizeof(*j));
+		const char *host = settings_prewarm_host(dm->settings, i);
+
+		if (j == NULL || host == NULL ||
+		    (j->argv = calloc(2, sizeof(char *))) == NULL ||
+		    (j->argv[0] = strdup(host)) == NULL) {
+			if (j != NULL)
+				free(j->argv);
+			free(j);
+			return;
+		}
+		j->argc = 1;
+		j->dm = dm;
+		j->prewarm = 1;
+		j->ui.say = job_say;
+		j->ui.ask = pconn_ask;
+		j->ui.ctx = j;
+		if (workq_submit(dm->wq, resolve_work, resolve_done, j) !=
+		    ERR_OK) {
+			argv_free(j->argv, j->argc);
+			free(j);
+			return;
+		}
+	}
 }
 
 /* Resolves pc's jump host; the job ends in carrier_attach(). */
@@ -2344,7 +2447,13 @@ static void
 pconn_listen_control_path_at(struct pconn *pc, char *path)
 {
 	char why[512];
+	struct settings_for f;
 
+	dest_settings(pc->dm, pc->name, &f);
+	if (!f.control_path) {
+		free(path);
+		return;
+	}
 	if (path == NULL || strcmp(path, "none") == 0 || pc->cp_fd > 0) {
 		free(path);
 		return;
@@ -2380,9 +2489,27 @@ on_signal(void *ctx, int signo)
 			for (s = cl->sessions; s != NULL; s = s->next)
 				session_check_winsize(s);
 		return;
-	case SIGHUP:
-		dlog("SIGHUP: nothing to reload yet");
+	case SIGHUP: {
+		/* a bad new file keeps the settings in force */
+		struct settings *n = NULL, **keep;
+		char err[512];
+
+		if (settings_load(NULL, &n, err, sizeof(err)) != ERR_OK) {
+			dlog("SIGHUP: settings kept: %s", err);
+			return;
+		}
+		if ((keep = realloc(dm->old_settings, (dm->n_old_settings + 1) *
+		    sizeof(*keep))) == NULL) {
+			settings_free(n);
+			return;
+		}
+		dm->old_settings = keep;
+		dm->old_settings[dm->n_old_settings++] = dm->settings;
+		dm->settings = n;
+		dlog("SIGHUP: settings reloaded from %s",
+		    settings_path(n) != NULL ? settings_path(n) : "(defaults)");
 		return;
+	}
 	default:
 		dlog("signal %d: shutting down", signo);
 		daemon_stop(dm);
@@ -2407,25 +2534,41 @@ cmd_daemon(int argc, char **argv)
 	}
 	memset(&dm, 0, sizeof(dm));
 	dm.listen_fd = dm.lock_fd = -1;
-	dm.idle_ms = idle != NULL && atoi(idle) > 0 ?
-	    (uint64_t)atoi(idle) * 1000 : IDLE_DEFAULT_MS;
+	dm.idle_from_env = idle != NULL && atoi(idle) > 0;
+	dm.idle_ms = dm.idle_from_env ? (uint64_t)atoi(idle) * 1000 :
+	    IDLE_DEFAULT_MS;
+	if (settings_load(NULL, &dm.settings, why, sizeof(why)) != ERR_OK) {
+		fprintf(stderr, "sshbroker daemon: %s\n", why);
+		return 1;
+	}
 	/* keys and session secrets live here: no core dumps, no ptrace by
 	 * other processes of the same user */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (sock_control_path(dm.path, sizeof(dm.path)) != ERR_OK) {
+	if ((getenv("SSHBROKER_SOCKET") == NULL ||
+	    *getenv("SSHBROKER_SOCKET") == '\0') &&
+	    settings_socket(dm.settings) != NULL) {
+		if ((size_t)snprintf(dm.path, sizeof(dm.path), "%s",
+		    settings_socket(dm.settings)) >= sizeof(dm.path)) {
+			fprintf(stderr, "sshbroker daemon: socket path too "
+			    "long\n");
+			goto out;
+		}
+	} else if (sock_control_path(dm.path, sizeof(dm.path)) != ERR_OK) {
 		fprintf(stderr, "sshbroker daemon: control socket path too "
 		    "long\n");
-		return 1;
+		goto out;
 	}
 	if (sock_private_dir(dm.path, why, sizeof(why)) != ERR_OK) {
 		fprintf(stderr, "sshbroker daemon: %s\n", why);
-		return 1;
+		goto out;
 	}
 	if ((r = sock_lock(dm.path, &dm.lock_fd)) != ERR_OK) {
 		fprintf(stderr, "sshbroker daemon: %s\n", r == ERR_AGAIN ?
 		    "another daemon runs for this user" : strerror(errno));
-		return r == ERR_AGAIN ? 3 : 1;
+		if (r == ERR_AGAIN)
+			status = 3;
+		goto out;
 	}
 	/* we hold the lock: whatever socket is there is a dead daemon's */
 	if (sock_listen(dm.path, 1, &dm.listen_fd, why, sizeof(why)) !=
@@ -2446,8 +2589,12 @@ cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	loop_set_before_sleep(dm.loop, before_sleep, &dm);
+	direct_set_keepalive_default(keepalive_default, &dm);
 	dm.started_ms = loop_now_ms(dm.loop);
-	dlog("listening on %s", dm.path);
+	dlog("listening on %s%s%s", dm.path, settings_path(dm.settings) != NULL ?
+	    ", settings from " : "", settings_path(dm.settings) != NULL ?
+	    settings_path(dm.settings) : "");
+	prewarm_all(&dm);
 	if (loop_run(dm.loop) != ERR_OK)
 		dlog("event loop failed: %s", strerror(errno));
 	status = 0;
@@ -2480,8 +2627,18 @@ cmd_daemon(int argc, char **argv)
 		close(dm.listen_fd);
 	}
 	loop_free(dm.loop);
+	direct_set_keepalive_default(NULL, NULL);
+	settings_free(dm.settings);
+	{
+		size_t k;
+
+		for (k = 0; k < dm.n_old_settings; k++)
+			settings_free(dm.old_settings[k]);
+		free(dm.old_settings);
+	}
 	if (dm.lock_fd != -1)
 		close(dm.lock_fd);
-	dlog("stopped");
+	if (dm.loop != NULL)
+		dlog("stopped");
 	return status;
 }

@@ -133,6 +133,19 @@ record_key(const struct direct *d, const char *file, const char *line)
 }
 
 
+/* The daemon's defaults for hops whose ssh_config sets no keepalive. */
+static void (*keepalive_default)(void *ctx, const char *destination,
+    uint32_t *interval, uint32_t *count);
+static void *keepalive_default_ctx;
+
+void
+direct_set_keepalive_default(void (*fn)(void *ctx, const char *destination,
+    uint32_t *interval, uint32_t *count), void *ctx)
+{
+	keepalive_default = fn;
+	keepalive_default_ctx = ctx;
+}
+
 /* One hop of the connection. */
 struct direct_hop {
 	char *label;            /* as the user wrote it, for messages */
@@ -335,6 +348,14 @@ hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 	}
 	p.keepalive_interval = ivl != NULL ? (uint32_t)atoi(ivl) : 0;
 	p.keepalive_count_max = cnt != NULL ? (uint32_t)atoi(cnt) : 3;
+	/* ssh_config said nothing (0 is also what it prints for unset) */
+	if (p.keepalive_interval == 0 && keepalive_default != NULL) {
+		char *host = hop_cfg(h, "host");
+
+		keepalive_default(keepalive_default_ctx, host != NULL ? host :
+		    h->hostname, &p.keepalive_interval, &p.keepalive_count_max);
+		free(host);
+	}
 	p.known_hosts = h->kh;
 	p.hostkey_names = (const char *const *)h->names;
 	p.n_hostkey_names = h->names[1] != NULL ? 2 : 1;

@@ -78,6 +78,12 @@ void direct_link_up(struct direct *d);
  * LOGIN_ASK_PENDING (NULL: none given).  1 when one was pending, 0 when
  * none, -1 when the transport failed (the next step says why). */
 int direct_answer(struct direct *d, const char *answer);
+/* The daemon's keepalive for hops whose ssh_config sets no
+ * ServerAliveInterval: fn fills interval (0: none) and count.  fn may
+ * run on a worker thread.  NULL: none (direct mode). */
+void direct_set_keepalive_default(void (*fn)(void *ctx,
+    const char *destination, uint32_t *interval, uint32_t *count),
+    void *ctx);
 /* The pool's key for a resolved connection: user, host, port, host key
  * alias of every hop and the first hop's ProxyCommand; caller frees. */
 char *direct_key(const struct direct *d);
