@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -48,6 +49,18 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void
+closefrom_3(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+	for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		(void)close(fd);
+}
+
 /* Starts `sshbroker daemon` in the background, detached from us: its
  * own session, stdio on /dev/null but for a log next to the socket. */
 static int
@@ -72,6 +85,10 @@ spawn_daemon(const char *path)
 		if (fork() != 0)
 			_exit(0);
 		(void)setsid();
+		/* nothing of the client's stays open in the daemon: a pipe
+		 * its caller reads to the end (a $(...) capture) would never
+		 * see that end */
+		closefrom_3();
 		if ((fd = open("/dev/null", O_RDWR)) != -1) {
 			(void)dup2(fd, 0);
 			(void)dup2(fd, 1);

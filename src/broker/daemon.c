@@ -2170,9 +2170,15 @@ client_resume(struct client *cl)
 			break;
 		}
 		r = mux_decode_from_client(p, len, &m, &why);
-		if (r == ERR_NOT_FOUND) {
+		if (r == ERR_NOT_FOUND && cl->hello_got) {
 			client_fail(cl, m.id, "unknown request");
 			continue;
+		}
+		if (r == ERR_NOT_FOUND) {
+			dlog("client %u: %s before HELLO", cl->id,
+			    mux_type_name(m.type));
+			cl->closing = 1;
+			break;
 		}
 		if (r != ERR_OK) {
 			dlog("client %u: %s", cl->id, why);
