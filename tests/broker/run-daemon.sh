@@ -125,6 +125,11 @@ cleanup() {
 	for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
 	for p in $(daemon_pids); do kill -KILL "$p" 2>/dev/null; done
 	sshd_stop
+	# and any sshd of our config that outlived its pid (restarted in 6)
+	for p in /proc/[0-9]*; do
+		{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF -- "-f $work/sshd/sshd_config" &&
+		    kill -KILL "${p#/proc/}" 2>/dev/null
+	done
 	kill_user_sessions
 	for p in $(pgrep -u "$other" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	rm -rf "$work"
