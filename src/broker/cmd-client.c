@@ -533,6 +533,10 @@ cmd_exec_daemon(int argc, char **argv)
 		case MUX_S_PERMISSION_DENIED:
 			tty_restore();
 			fprintf(stderr, "%s\n", reply.reason);
+			if (session_id == 0) {
+				mux_msg_free(&reply);
+				goto out;
+			}
 			break;
 		case MUX_S_TTY_ALLOC_FAIL:
 			break;

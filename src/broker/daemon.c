@@ -124,6 +124,7 @@ struct session {
 	uint32_t chan;
 	int started;            /* its channel was asked for on pc */
 	int opened, closed_remote, eof_sent, exit_status, exit_signal;
+	int draining;           /* channel closed, output still to write */
 	struct sfd in, out, err;
 	/* the request */
 	int want_tty, subsystem;
@@ -544,6 +545,15 @@ sfd_flush(struct session *s, struct sfd *f)
 	}
 }
 
+static int
+session_unwritten(struct session *s)
+{
+	return (s->out.fd != -1 && s->out.out != NULL && buf_len(s->out.out) > 0) ||
+	    (s->err.fd != -1 && s->err.out != NULL && buf_len(s->err.out) > 0);
+}
+
+static void sfd_want(struct session *s, struct sfd *f, unsigned int events);
+
 static void
 session_out_cb(void *ctx, unsigned int events)
 {
@@ -552,6 +562,18 @@ session_out_cb(void *ctx, unsigned int events)
 	(void)events;
 	sfd_flush(s, &s->out);
 	sfd_flush(s, &s->err);
+	if (s->draining) {
+		if (!session_unwritten(s))
+			session_free(s, 1);
+		else {
+			sfd_want(s, &s->out, s->out.out != NULL &&
+			    buf_len(s->out.out) > 0 ? LOOP_OUT : 0);
+			if (s->err.fd != s->out.fd)
+				sfd_want(s, &s->err, s->err.out != NULL &&
+				    buf_len(s->err.out) > 0 ? LOOP_OUT : 0);
+		}
+		return;
+	}
 	session_pump(s);
 }
 
@@ -827,7 +849,7 @@ pconn_find_session(struct pconn *pc, uint32_t chan)
 
 	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
 		for (s = cl->sessions; s != NULL; s = s->next) {
-			if (s->pc == pc && s->opened >= 0 && s->chan == chan &&
+			if (s->pc == pc && !s->closed_remote && s->chan == chan &&
 			    s->pc->n_sessions > 0 && s->id != 0)
 				return s;
 		}
@@ -916,6 +938,14 @@ session_event(struct session *s, const struct transport_event *ev)
 		sfd_flush(s, &s->err);
 		if (s->kind == SK_STDIO && s->exit_status < 0)
 			s->exit_status = 0;
+		if (session_unwritten(s)) {
+			s->draining = 1;
+			sfd_want(s, &s->in, 0);
+			sfd_want(s, &s->out, LOOP_OUT);
+			if (s->err.fd != s->out.fd)
+				sfd_want(s, &s->err, LOOP_OUT);
+			return 0;
+		}
 		session_free(s, 1);
 		return 0;
 	default:
@@ -1098,7 +1128,9 @@ pconn_fail(struct pconn *pc, const char *why)
 	for (cl = pc->dm->clients; cl != NULL; cl = cl->next) {
 		for (s = cl->sessions; s != NULL; s = next) {
 			next = s->next;
-			if (s->pc != pc)
+			/* a session whose channel is closed only writes out
+			 * what it holds: it keeps its own status */
+			if (s->pc != pc || s->draining)
 				continue;
 			if (why != NULL && s->opened)
 				client_message(cl, why);
@@ -1956,11 +1988,13 @@ new_session(struct client *cl)
 		    "no destination selected" : "the connection failed");
 		for (i = 0; i < cl->fds_got; i++)
 			close(cl->fds[i]);
+		cl->fds_got = 0;
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		for (i = 0; i < cl->fds_got; i++)
 			close(cl->fds[i]);
+		cl->fds_got = 0;
 		client_fail(cl, m->id, "out of memory");
 		return;
 	}
@@ -2550,6 +2584,8 @@ cmd_daemon(int argc, char **argv)
 	/* keys and session secrets live here: no core dumps, no ptrace by
 	 * other processes of the same user */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* started as /proc/self/exe it would show as "exe" in ps */
+	(void)prctl(PR_SET_NAME, "sshbroker", 0, 0, 0);
 	(void)signal(SIGPIPE, SIG_IGN);
 	if ((getenv("SSHBROKER_SOCKET") == NULL ||
 	    *getenv("SSHBROKER_SOCKET") == '\0') &&
