@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -2584,6 +2585,15 @@ cmd_daemon(int argc, char **argv)
 	/* keys and session secrets live here: no core dumps, no ptrace by
 	 * other processes of the same user */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	{
+		/* a socket per transport: as many as the hard limit allows */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	/* started as /proc/self/exe it would show as "exe" in ps */
 	(void)prctl(PR_SET_NAME, "sshbroker", 0, 0, 0);
 	(void)signal(SIGPIPE, SIG_IGN);
