@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1502,6 +1503,11 @@ pool_adopt(struct daemon *dm, struct resolve_job *j)
 	pc->state = PC_CONNECTING;
 	pc->next = dm->conns;
 	dm->conns = pc;
+	/* resolving read and parsed the configuration on the worker; what
+	 * that churn left free in the heap goes back to the system, so
+	 * that what a transport costs is what it holds (only on this path:
+	 * a new transport is rare next to a reused one) */
+	(void)malloc_trim(0);
 	if (pc->name != NULL) {
 		struct settings_for f;
 

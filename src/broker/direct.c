@@ -947,6 +947,13 @@ hop_events(struct direct *d, size_t i,
 		}
 		if (hostkey_event(d, h, &ev))
 			continue;
+		/* the host key is verified: a held connection need not keep
+		 * the whole known_hosts list (large ones cost per transport) */
+		if (ev.type == TRANSPORT_EV_READY && h->kh != NULL &&
+		    transport_release_known_hosts(h->t) == ERR_OK) {
+			known_hosts_free(h->kh);
+			h->kh = NULL;
+		}
 		if (!(last && d->kex_only)) {
 			if (h->login == NULL && (h->login = login_new(h->t, h->res,
 			    &d->host, h->batch, d->ui)) == NULL)

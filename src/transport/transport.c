@@ -789,6 +789,18 @@ transport_stats(const struct transport *t, uint64_t *kex_count,
 		*bytes_out = t->total_out;
 }
 
+int
+transport_release_known_hosts(struct transport *t)
+{
+	/* after the first key exchange a re-key must show the very key
+	 * that was verified, compared byte for byte: the list is not read
+	 * again */
+	if (!t->first_kex_done)
+		return ERR_AGAIN;
+	t->known_hosts = NULL;
+	return ERR_OK;
+}
+
 void
 transport_trim(struct transport *t)
 {

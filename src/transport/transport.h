@@ -218,6 +218,10 @@ const char *transport_negotiated(const struct transport *t, const char *what);
 /* Statistics: key exchanges done, bytes in and out. */
 void transport_stats(const struct transport *t, uint64_t *kex_count,
     uint64_t *bytes_in, uint64_t *bytes_out);
+/* Once the first key exchange is done the known_hosts list is not used
+ * again (a re-key must present the same key): ERR_OK, and the caller may
+ * free the list; ERR_AGAIN before that. */
+int transport_release_known_hosts(struct transport *t);
 /* Gives back the memory of empty buffers (an idle transport held by the
  * daemon keeps no packet-sized scratch); they grow again on use. */
 void transport_trim(struct transport *t);
