@@ -157,6 +157,7 @@ struct client {
 	char **select_argv;         /* EXT_SELECT, or NULL */
 	size_t select_argc;
 	struct pconn *pc;           /* resolved selection */
+	char *pc_error;             /* why the selected connection died */
 	struct session *sessions;
 	uint32_t next_session_id;
 	int closing;                /* close once out is flushed */
@@ -1141,6 +1142,9 @@ pconn_fail(struct pconn *pc, const char *why)
 			session_free(s, 1);
 		}
 		if (cl->pc == pc) {
+			/* a session asked for later learns why */
+			free(cl->pc_error);
+			cl->pc_error = said_text(&pc->said, "connection lost");
 			cl->pc = NULL;
 			pconn_release(pc);
 		}
@@ -1992,7 +1996,8 @@ new_session(struct client *cl)
 
 	if (pc == NULL || pc->state == PC_DEAD) {
 		client_fail(cl, m->id, cl->select_argv == NULL ?
-		    "no destination selected" : "the connection failed");
+		    "no destination selected" : cl->pc_error != NULL ?
+		    cl->pc_error : "the connection failed");
 		for (i = 0; i < cl->fds_got; i++)
 			close(cl->fds[i]);
 		cl->fds_got = 0;
@@ -2376,6 +2381,7 @@ client_close(struct client *cl)
 		close(cl->fds[i]);
 	mux_msg_free(&cl->pending);
 	argv_free(cl->select_argv, cl->select_argc);
+	free(cl->pc_error);
 	if (cl->pc != NULL)
 		pconn_release(cl->pc);
 	if (cl->h != NULL)
