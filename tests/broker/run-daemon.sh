@@ -15,7 +15,8 @@
 #   7. another user: refused by the directory, and by SO_PEERCRED when
 #      the directory and the socket are opened to everyone
 #   8. hostile clients next to a well-behaved session
-#  10. no growth of fds or memory over 1,000 sessions
+#  10. no growth of fds or memory over 1,000 sessions and 10,000 control
+#      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
 # Every client runs under timeout(1); every daemon and sshd started here
 # is stopped at exit.  Needs root (sshd, test users), python3.
@@ -778,9 +779,45 @@ for _ in $(seq $((total - 100))); do
 	x target true
 	[ $rc -eq 0 ] || fails=$((fails + 1))
 done
+# and 10,000 more requests, each on a control connection of its own
+# (HELLO, EXT_SELECT of the live destination, ALIVE_CHECK, EXT_STATUS),
+# from one python process so that they take seconds, not minutes
+timeout -k 2 120 python3 - "$sock" "$cfg" > "$work/many.out" 2>&1 <<'PY'
+import socket, struct, sys
+path, cfg = sys.argv[1], sys.argv[2]
+def frame(p): return struct.pack(">I", len(p)) + p
+def s_(b): return struct.pack(">I", len(b)) + b
+def recv_frame(s):
+    h = b""
+    while len(h) < 4:
+        c = s.recv(4 - len(h))
+        if not c: raise EOFError
+        h += c
+    n = struct.unpack(">I", h)[0]; d = b""
+    while len(d) < n:
+        c = s.recv(n - len(d))
+        if not c: raise EOFError
+        d += c
+    return d
+ok = 0
+for i in range(10000):
+    s = socket.socket(socket.AF_UNIX); s.connect(path)
+    recv_frame(s)
+    s.sendall(frame(struct.pack(">II", 1, 4) + s_(b"sshbroker@sshbroker.dev") + s_(b"t")))
+    args = [b"-F", cfg.encode(), b"target"]
+    s.sendall(frame(struct.pack(">III", 0x5b000001, 1, len(args)) + b"".join(s_(a) for a in args)))
+    s.sendall(frame(struct.pack(">II", 0x10000004, 2)))
+    s.sendall(frame(struct.pack(">II", 0x5b000002, 3) + s_(b"text")))
+    types = [struct.unpack(">I", recv_frame(s)[:4])[0] for _ in range(3)]
+    if types == [0x80000001, 0x80000005, 0xdb000001]: ok += 1
+    s.close()
+print(ok)
+PY
+many_ok=$(tail -1 "$work/many.out")
+if [ "$many_ok" = 10000 ]; then ok; else bad "10: 10,000 control requests: $many_ok answered right ($(head -3 "$work/many.out"))"; fi
 sleep 0.2
 fd1=$(fd_count "$dpid") rss1=$(rss_kib "$dpid")
-note "   $total exec (~${per} ms each): fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 KiB"
+note "   $total exec (~${per} ms each) and 10,000 control requests: fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 KiB"
 if [ $fails -eq 0 ]; then ok; else bad "10: $fails of $total exec failed"; fi
 if [ "$fd1" -eq "$fd0" ]; then ok; else bad "10: daemon fds $fd0 -> $fd1 over $total exec"; fi
 if [ $((rss1 - rss0)) -lt 2048 ]; then ok; else bad "10: daemon VmRSS $rss0 -> $rss1 KiB over $total exec (want < 2 MiB growth)"; fi
