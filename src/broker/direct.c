@@ -241,6 +241,50 @@ resolve_hop(struct direct *d, struct direct_hop *h, char *const *argv,
 }
 
 /*
+ * The words ssh runs a ProxyJump hop with: `ssh [-l user] [-p port]
+ * [-J earlier,hops] [-F file] -- host` (only -F carries over), as
+ * malloc'ed copies in argv (room for 12); the count, or -1 when out of
+ * memory.
+ */
+static int
+jump_argv(const struct config_result *res, const char *juser,
+    const char *jhost, int jport, const char *jextra, char **argv)
+{
+	const char *file = config_result_config_file(res);
+	char portbuf[16];
+	int argc = 0, i;
+
+	snprintf(portbuf, sizeof(portbuf), "%d", jport);
+	if (juser != NULL) {
+		argv[argc++] = strdup("-l");
+		argv[argc++] = strdup(juser);
+	}
+	if (jport > 0) {
+		argv[argc++] = strdup("-p");
+		argv[argc++] = strdup(portbuf);
+	}
+	if (jextra != NULL) {
+		argv[argc++] = strdup("-J");
+		argv[argc++] = strdup(jextra);
+	}
+	if (file != NULL) {
+		argv[argc++] = strdup("-F");
+		argv[argc++] = strdup(file);
+	}
+	argv[argc++] = strdup("--");
+	argv[argc++] = strdup(jhost);
+	argv[argc] = NULL;
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL) {
+			for (i = 0; i < argc; i++)
+				free(argv[i]);
+			return -1;
+		}
+	}
+	return argc;
+}
+
+/*
  * The hop before h, as ssh reaches a ProxyJump: `ssh [-l user] [-p port]
  * [-J earlier,hops] [-F file] host`, resolved on its own; only -F
  * carries over.  0 with *has_jump 0 when h has none.
@@ -249,10 +293,9 @@ static int
 resolve_jump(struct direct *d, const struct direct_hop *h,
     struct direct_hop *prev, int *has_jump)
 {
-	const char *juser, *jhost, *jextra, *file;
+	const char *juser, *jhost, *jextra;
 	char *argv[12], portbuf[16];
-	size_t argc = 0;
-	int jport;
+	int jport, n_args, i, r = -1;
 
 	*has_jump = config_result_jump(h->res, &juser, &jhost, &jport, &jextra);
 	if (!*has_jump)
@@ -264,37 +307,25 @@ resolve_jump(struct direct *d, const struct direct_hop *h,
 		login_say(d->ui, "sshbroker: jumphost loop via %s", jhost);
 		return -1;
 	}
-	if (juser != NULL) {
-		argv[argc++] = (char *)"-l";
-		argv[argc++] = (char *)juser;
-	}
-	if (jport > 0) {
-		snprintf(portbuf, sizeof(portbuf), "%d", jport);
-		argv[argc++] = (char *)"-p";
-		argv[argc++] = portbuf;
-	}
-	if (jextra != NULL) {
-		argv[argc++] = (char *)"-J";
-		argv[argc++] = (char *)jextra;
-	}
-	if ((file = config_result_config_file(h->res)) != NULL) {
-		argv[argc++] = (char *)"-F";
-		argv[argc++] = (char *)file;
-	}
-	argv[argc++] = (char *)"--";
-	argv[argc++] = (char *)jhost;
-	argv[argc] = NULL;
+	if ((n_args = jump_argv(h->res, juser, jhost, jport, jextra,
+	    argv)) < 0)
+		return -1;
+	snprintf(portbuf, sizeof(portbuf), "%d", jport);
 	if (juser != NULL || jport > 0) {
 		size_t n = strlen(jhost) + (juser != NULL ? strlen(juser) : 0) + 24;
 
 		if ((prev->label = malloc(n)) == NULL)
-			return -1;
+			goto out;
 		snprintf(prev->label, n, "%s%s%s%s%s", juser != NULL ? juser : "",
 		    juser != NULL ? "@" : "", jhost, jport > 0 ? ":" : "",
 		    jport > 0 ? portbuf : "");
 	} else if ((prev->label = strdup(jhost)) == NULL)
-		return -1;
-	return resolve_hop(d, prev, argv, argc);
+		goto out;
+	r = resolve_hop(d, prev, argv, (size_t)n_args);
+ out:
+	for (i = 0; i < n_args; i++)
+		free(argv[i]);
+	return r;
 }
 
 /* Known hosts, names and algorithms of h, and its transport. */
@@ -729,10 +760,10 @@ int
 direct_detach_jump(struct direct *d, char ***argvp, size_t *argcp)
 {
 	struct direct_hop *last = &d->hops[d->n_hops - 1];
-	const char *juser, *jhost, *jextra, *file;
-	char portbuf[16], **argv;
-	size_t argc = 0, i;
-	int jport;
+	const char *juser, *jhost, *jextra;
+	char **argv;
+	size_t argc, i;
+	int jport, n;
 
 	*argvp = NULL;
 	*argcp = 0;
@@ -741,34 +772,11 @@ direct_detach_jump(struct direct *d, char ***argvp, size_t *argcp)
 		return 0;
 	if ((argv = calloc(12, sizeof(char *))) == NULL)
 		return -1;
-	/* as resolve_jump() builds it for the hop before the destination */
-	snprintf(portbuf, sizeof(portbuf), "%d", jport);
-	if (juser != NULL) {
-		argv[argc++] = strdup("-l");
-		argv[argc++] = strdup(juser);
+	if ((n = jump_argv(last->res, juser, jhost, jport, jextra, argv)) < 0) {
+		free(argv);
+		return -1;
 	}
-	if (jport > 0) {
-		argv[argc++] = strdup("-p");
-		argv[argc++] = strdup(portbuf);
-	}
-	if (jextra != NULL) {
-		argv[argc++] = strdup("-J");
-		argv[argc++] = strdup(jextra);
-	}
-	if ((file = config_result_config_file(last->res)) != NULL) {
-		argv[argc++] = strdup("-F");
-		argv[argc++] = strdup(file);
-	}
-	argv[argc++] = strdup("--");
-	argv[argc++] = strdup(jhost);
-	for (i = 0; i < argc; i++) {
-		if (argv[i] == NULL) {
-			for (i = 0; i < argc; i++)
-				free(argv[i]);
-			free(argv);
-			return -1;
-		}
-	}
+	argc = (size_t)n;
 	/* the destination alone is left, its bytes carried by the caller */
 	for (i = 0; i + 1 < d->n_hops; i++)
 		hop_clear(&d->hops[i]);
