@@ -820,7 +820,12 @@ fd1=$(fd_count "$dpid") rss1=$(rss_kib "$dpid")
 note "   $total exec (~${per} ms each) and 10,000 control requests: fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 KiB"
 if [ $fails -eq 0 ]; then ok; else bad "10: $fails of $total exec failed"; fi
 if [ "$fd1" -eq "$fd0" ]; then ok; else bad "10: daemon fds $fd0 -> $fd1 over $total exec"; fi
-if [ $((rss1 - rss0)) -lt 2048 ]; then ok; else bad "10: daemon VmRSS $rss0 -> $rss1 KiB over $total exec (want < 2 MiB growth)"; fi
+if grep -qa __asan_init "$sb"; then
+	# AddressSanitizer holds freed memory in its quarantine on purpose
+	# (up to 256 MiB): the daemon's memory says nothing there, but leaks
+	# are its own report at exit
+	note "   (memory growth not judged: built with AddressSanitizer)"
+elif [ $((rss1 - rss0)) -lt 2048 ]; then ok; else bad "10: daemon VmRSS $rss0 -> $rss1 KiB over $total exec (want < 2 MiB growth)"; fi
 
 # =====================================================================
 # 9. lifecycle
@@ -833,6 +838,10 @@ if [ "$(daemon_pids)" = "$dpid" ] && [ -S "$sock" ]; then ok; else bad "9: the s
 sb stop
 if [ $rc -eq 0 ]; then ok; else bad "9: stop: $(seen)"; fi
 if gone "$dpid" 50; then ok; else bad "9: the daemon $dpid still runs 5 s after stop"; fi
+# a sanitizer build reports leaks and errors at exit, into the log
+if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$(dirname "$sock")/daemon.log" 2>/dev/null; then
+	bad "9: the daemon's sanitizer report: $(grep -A12 -E "Sanitizer|runtime error:" "$(dirname "$sock")/daemon.log" | head -40)"
+else ok; fi
 if [ ! -e "$sock" ] && [ ! -e "$cp_target" ]; then ok; else bad "9: after stop: $(ls -la "$(dirname "$sock")" "$work/cp")"; fi
 sb status --no-autostart
 if [ $rc -ne 0 ] && [ -z "$(daemon_pids)" ]; then ok; else bad "9: status --no-autostart after stop: $(seen)"; fi
