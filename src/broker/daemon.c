@@ -2479,6 +2479,8 @@ pconn_stop_listening(struct pconn *pc)
 		close(pc->cp_fd);
 	}
 	pc->cp_fd = -1;
+	free(pc->control_path);
+	pc->control_path = NULL;
 }
 
 /*
