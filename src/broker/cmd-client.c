@@ -482,6 +482,18 @@ cmd_exec_daemon(int argc, char **argv)
 	m.escape_char = MUX_ESCAPE_NONE;
 	m.term = getenv("TERM") != NULL ? getenv("TERM") : "";
 	m.command = command;
+	{
+		/* the environment goes to the daemon, which keeps what the
+		 * destination's SendEnv names (a frame's worth at most) */
+		extern char **environ;
+		size_t n_env = 0, bytes = 0;
+
+		while (environ[n_env] != NULL && n_env < MUX_MAX_ENV &&
+		    bytes + strlen(environ[n_env]) + 4 < MUX_FRAME_MAX / 2)
+			bytes += strlen(environ[n_env++]) + 4;
+		m.env = (const char *const *)environ;
+		m.n_env = n_env;
+	}
 	m.id = ++c.next_id;
 	if (send_msg(&c, &m) != 0)
 		goto out;

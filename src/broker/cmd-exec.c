@@ -211,13 +211,6 @@ send_environment(struct exec_state *s)
 	int r = ERR_OK;
 
 	for (i = 0; r == ERR_OK && i < 256; i++) {
-		if ((v = config_result_get_dup(s->d->res, "setenv", i)) == NULL)
-			break;
-		if ((eq = strchr(v, '=')) != NULL)
-			r = send_env_pair(s, v, (size_t)(eq - v), eq + 1);
-		free(v);
-	}
-	for (i = 0; r == ERR_OK && i < 256; i++) {
 		if ((v = config_result_get_dup(s->d->res, "sendenv", i)) == NULL)
 			break;
 		for (k = 0; r == ERR_OK && environ[k] != NULL; k++) {
@@ -232,6 +225,15 @@ send_environment(struct exec_state *s)
 			if (config_match_pattern_list(name, v))
 				r = send_env_pair(s, name, nlen, eq + 1);
 		}
+		free(v);
+	}
+	/* SetEnv last, as ssh sends it: it wins over a SendEnv of the
+	 * same name */
+	for (i = 0; r == ERR_OK && i < 256; i++) {
+		if ((v = config_result_get_dup(s->d->res, "setenv", i)) == NULL)
+			break;
+		if ((eq = strchr(v, '=')) != NULL)
+			r = send_env_pair(s, v, (size_t)(eq - v), eq + 1);
 		free(v);
 	}
 	return r;

@@ -158,6 +158,10 @@ struct client {
 	size_t select_argc;
 	struct pconn *pc;           /* resolved selection */
 	char *pc_error;             /* why the selected connection died */
+	/* the selection's SendEnv patterns and SetEnv pairs: our own
+	 * client sends its environment, the daemon keeps what ssh would */
+	char **sendenv, **setenv;
+	size_t n_sendenv, n_setenv;
 	struct session *sessions;
 	uint32_t next_session_id;
 	int closing;                /* close once out is flushed */
@@ -1433,6 +1437,26 @@ resolve_work(void *ctx)
 }
 
 
+/* Every value of a multi-line ssh -G keyword (sendenv, setenv). */
+static size_t
+cfg_list(const struct config_result *res, const char *keyword, char ***outp)
+{
+	char **v = NULL, **n, *x;
+	size_t count = 0;
+
+	while (count < 256 && (x = config_result_get_dup(res, keyword,
+	    count)) != NULL) {
+		if ((n = realloc(v, (count + 1) * sizeof(*n))) == NULL) {
+			free(x);
+			break;
+		}
+		v = n;
+		v[count++] = x;
+	}
+	*outp = v;
+	return count;
+}
+
 static struct client *
 client_by_id(struct daemon *dm, unsigned int id)
 {
@@ -1754,6 +1778,12 @@ resolve_done(void *ctx, int cancelled)
 		}
 		goto out;
 	}
+	if (cl != NULL && j->carrier_for == NULL && rs == NULL) {
+		argv_free(cl->sendenv, cl->n_sendenv);
+		argv_free(cl->setenv, cl->n_setenv);
+		cl->n_sendenv = cfg_list(j->d->res, "sendenv", &cl->sendenv);
+		cl->n_setenv = cfg_list(j->d->res, "setenv", &cl->setenv);
+	}
 	if ((pc = pool_adopt(dm, j)) == NULL && j->carrier_for == NULL &&
 	    cl == NULL)
 		goto out;
@@ -1986,6 +2016,25 @@ status_text(struct daemon *dm, int yaml)
 
 /* ------------------------------------------------------------ requests */
 
+/* Our client sends its whole environment; ssh sends what SendEnv
+ * names. */
+static int
+env_wanted(const struct client *cl, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	char name[256];
+	size_t i, n;
+
+	if (eq == NULL || (n = (size_t)(eq - entry)) >= sizeof(name))
+		return 0;
+	memcpy(name, entry, n);
+	name[n] = '\0';
+	for (i = 0; i < cl->n_sendenv; i++)
+		if (config_match_pattern_list(name, cl->sendenv[i]))
+			return 1;
+	return 0;
+}
+
 static void
 new_session(struct client *cl)
 {
@@ -2034,10 +2083,19 @@ new_session(struct client *cl)
 		s->subsystem = m->subsystem != 0;
 		s->term = m->term != NULL ? strdup(m->term) : NULL;
 		s->command = m->command != NULL ? strdup(m->command) : NULL;
-		if (m->n_env > 0 && (s->env = calloc(m->n_env,
+		if ((s->env = calloc(m->n_env + cl->n_setenv + 1,
 		    sizeof(char *))) != NULL) {
-			for (i = 0; i < m->n_env; i++)
+			for (i = 0; i < m->n_env; i++) {
+				if (cl->hello_seen && !env_wanted(cl, m->env[i]))
+					continue;
 				if ((s->env[s->n_env] = strdup(m->env[i])) != NULL)
+					s->n_env++;
+			}
+			/* SetEnv after, as ssh sends it (stock clients
+			 * put theirs in the message already) */
+			for (i = 0; cl->hello_seen && i < cl->n_setenv; i++)
+				if ((s->env[s->n_env] = strdup(cl->setenv[i])) !=
+				    NULL)
 					s->n_env++;
 		}
 	}
@@ -2381,6 +2439,8 @@ client_close(struct client *cl)
 		close(cl->fds[i]);
 	mux_msg_free(&cl->pending);
 	argv_free(cl->select_argv, cl->select_argc);
+	argv_free(cl->sendenv, cl->n_sendenv);
+	argv_free(cl->setenv, cl->n_setenv);
 	free(cl->pc_error);
 	if (cl->pc != NULL)
 		pconn_release(cl->pc);
