@@ -156,7 +156,8 @@ rm -rf "$home/tree" "$home/up.bin"
 # shellcheck disable=SC2034 # read by lib-sshd.sh
 SSHD_EXTRA_CONFIG="MaxSessions 100
 Subsystem sftp internal-sftp
-AllowTcpForwarding yes"
+AllowTcpForwarding yes
+AcceptEnv SB_*"
 sshd_start "$work/sshd" ed25519 || { echo "0 passed, 1 failed"; exit 1; }
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
 # lib-sshd.sh writes LogLevel ERROR first (the first value wins): raise
@@ -413,6 +414,13 @@ for code in 0 1 42; do
 	if [ $rc -eq $code ] && [ "$(out)" = out ] && [ "$(err)" = err ]; then ok; else
 		bad "2: exit $code: $(seen)"; fi
 done
+# SendEnv and SetEnv as ssh sends them: only what SendEnv names leaves,
+# and SetEnv wins over a SendEnv of the same name
+SB_SENT=yes SB_OTHER=no SB_BOTH=env sb exec -F "$cfg" -o SendEnv="SB_SENT SB_BOTH" \
+    -o SetEnv="SB_SET=set SB_BOTH=setenv" target \
+    'echo "$SB_SENT/${SB_OTHER:-unset}/$SB_SET/$SB_BOTH"' </dev/null
+if [ $rc -eq 0 ] && [ "$(out)" = "yes/unset/set/setenv" ]; then ok; else
+	bad "2: SendEnv/SetEnv through the daemon: $(seen) (want yes/unset/set/setenv)"; fi
 x target 'echo before; kill -TERM $$; echo after'
 if [ $rc -eq 255 ] && [ "$(out)" = before ]; then ok; else bad "2: remote killed by a signal: $(seen) (want 255)"; fi
 head -c 1048576 /dev/urandom > "$work/blob"
