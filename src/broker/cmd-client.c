@@ -28,6 +28,7 @@
 #include "broker/mux.h"
 #include "broker/settings.h"
 #include "broker/sock.h"
+#include "broker/tty.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
@@ -376,39 +377,6 @@ report_failure(const struct mux_msg *reply, const char *what)
 	return reply->type == MUX_S_OK ? 0 : -1;
 }
 
-static volatile sig_atomic_t got_winch;
-static struct termios saved_tio;
-static int tty_raw;
-
-static void
-on_winch(int sig)
-{
-	(void)sig;
-	got_winch = 1;
-}
-
-static void
-tty_restore(void)
-{
-	if (tty_raw) {
-		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
-		tty_raw = 0;
-	}
-}
-
-static void
-tty_make_raw(void)
-{
-	struct termios tio;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tio) != 0)
-		return;
-	tio = saved_tio;
-	cfmakeraw(&tio);
-	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &tio) == 0)
-		tty_raw = 1;
-}
-
 /* Leading options of ours before the ssh-style words. */
 static int
 our_options(int *argcp, char ***argvp, int *direct, int *autostart)
@@ -505,7 +473,7 @@ cmd_exec_daemon(int argc, char **argv)
 		}
 	}
 	if (want_tty && is_tty) {
-		(void)signal(SIGWINCH, on_winch);
+		tty_watch_size();
 		/* the daemon's pid, to tell it of size changes as ssh's
 		 * mux clients do */
 		memset(&m, 0, sizeof(m));
@@ -516,8 +484,8 @@ cmd_exec_daemon(int argc, char **argv)
 	for (;;) {
 		r = recv_msg(&c, &reply);
 		if (r == -2) {
-			if (got_winch && daemon_pid > 0) {
-				got_winch = 0;
+			if (tty_size_changed && daemon_pid > 0) {
+				tty_size_changed = 0;
 				(void)kill(daemon_pid, SIGWINCH);
 			}
 			continue;

@@ -22,6 +22,7 @@
 
 #include "broker/broker.h"
 #include "broker/direct.h"
+#include "broker/tty.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
@@ -34,11 +35,6 @@
 #include "transport/userkey.h"
 
 
-/* Set by SIGWINCH; the loop relays the new size. */
-static volatile sig_atomic_t window_changed;
-/* The terminal's settings before raw mode, restored on every way out. */
-static struct termios saved_tio;
-static int tty_raw;
 
 enum session_type { SESSION_NONE, SESSION_SUBSYSTEM, SESSION_DEFAULT };
 
@@ -73,37 +69,6 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-static void
-on_sigwinch(int sig)
-{
-	(void)sig;
-	window_changed = 1;
-}
-
-static void
-tty_restore(void)
-{
-	if (tty_raw) {
-		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
-		tty_raw = 0;
-	}
-}
-
-/* Raw mode for the local terminal while a remote pty owns it, as ssh. */
-static void
-tty_make_raw(void)
-{
-	struct termios raw;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
-		return;
-	raw = saved_tio;
-	cfmakeraw(&raw);
-	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0) {
-		tty_raw = 1;
-		atexit(tty_restore);
-	}
-}
 
 static void
 window_size(unsigned int *cols, unsigned int *rows, unsigned int *xp,
@@ -278,7 +243,7 @@ relay_window_change(struct exec_state *s)
 	struct buf *f;
 	unsigned int cols, rows, xp, yp;
 
-	window_changed = 0;
+	tty_size_changed = 0;
 	if (!s->opened || s->closed || (f = buf_new(0)) == NULL)
 		return;
 	window_size(&cols, &rows, &xp, &yp);
@@ -501,11 +466,11 @@ cmd_exec(int argc, char **argv)
 		free(tty);
 		if (s.want_pty && is_tty) {
 			tty_make_raw();
-			(void)signal(SIGWINCH, on_sigwinch);
+			tty_watch_size();
 		}
 	}
 	for (;;) {
-		if (window_changed)
+		if (tty_size_changed)
 			relay_window_change(&s);
 		in.fd = STDIN_FILENO;
 		in.events = s.opened && !s.stdin_done && s.in_len == 0 &&

@@ -19,6 +19,7 @@
 
 #include "broker/sock.h"
 #include "common/err.h"
+#include "proxy/proxy.h"
 
 int
 sock_control_path(char *buf, size_t len)
@@ -286,52 +287,5 @@ sock_send_fd(int sock, int fd)
 int
 sock_recv_fd(int sock, int *fdp)
 {
-	struct msghdr msg;
-	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} control;
-	struct cmsghdr *cmsg;
-	char byte;
-	int fds[4], nfds = 0, i;
-	ssize_t n;
-
-	*fdp = -1;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
-	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? ERR_AGAIN :
-		    ERR_SYSTEM;
-	if (n == 0)
-		return ERR_DISCONNECTED;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
-	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		size_t k, count;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (k = 0; k < count && nfds < 4; k++)
-			memcpy(&fds[nfds++], CMSG_DATA(cmsg) + k * sizeof(int),
-			    sizeof(int));
-	}
-	/* exactly one fd per message: anything else is not a client of
-	 * ours, and what it sent must not stay open in the daemon */
-	if (nfds != 1 || (msg.msg_flags & MSG_CTRUNC) != 0) {
-		for (i = 0; i < nfds; i++)
-			close(fds[i]);
-		return ERR_PROTOCOL;
-	}
-	*fdp = fds[0];
-	return ERR_OK;
+	return proxy_recv_fd(sock, fdp);
 }

@@ -35,7 +35,7 @@ fdpass_close_all(const int *fds, size_t n)
 }
 
 int
-proxy_fdpass_receive(int sock, int *fdp)
+proxy_recv_fd(int sock, int *fdp)
 {
 	union {
 		struct cmsghdr align;
@@ -45,7 +45,7 @@ proxy_fdpass_receive(int sock, int *fdp)
 	struct cmsghdr *cmsg;
 	struct iovec iov;
 	char byte;
-	int fds[FDPASS_MAX_FDS], flags, saved_errno, r = ERR_INTERNAL;
+	int fds[FDPASS_MAX_FDS], saved_errno, r = ERR_INTERNAL;
 	size_t nfds = 0, i, count;
 	ssize_t n;
 
@@ -94,13 +94,6 @@ proxy_fdpass_receive(int sock, int *fdp)
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	/* O_NONBLOCK lives in the open file, so the dialer's copy sees it
-	 * too; harmless, the dialer's work is done once it has passed it. */
-	if ((flags = fcntl(fds[0], F_GETFL)) == -1 ||
-	    fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == -1) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
 	*fdp = fds[0];
 	nfds = 0;
 	r = ERR_OK;
@@ -110,4 +103,25 @@ proxy_fdpass_receive(int sock, int *fdp)
 	fdpass_close_all(fds, nfds);
 	errno = saved_errno;
 	return r;
+}
+
+int
+proxy_fdpass_receive(int sock, int *fdp)
+{
+	int r = proxy_recv_fd(sock, fdp), flags;
+
+	if (r != ERR_OK)
+		return r;
+	/* O_NONBLOCK lives in the open file, so the dialer's copy sees it
+	 * too; harmless, the dialer's work is done once it has passed it. */
+	if ((flags = fcntl(*fdp, F_GETFL)) == -1 ||
+	    fcntl(*fdp, F_SETFL, flags | O_NONBLOCK) == -1) {
+		int saved_errno = errno;
+
+		(void)close(*fdp);
+		*fdp = -1;
+		errno = saved_errno;
+		return ERR_SYSTEM;
+	}
+	return ERR_OK;
 }

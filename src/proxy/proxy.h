@@ -181,5 +181,9 @@ int proxy_tcp_connect(const struct proxy_tcp_spec *spec, int *fdp,
  * arrived are closed).  ERR_SYSTEM: recvmsg failed (errno says why).
  */
 int proxy_fdpass_receive(int sock, int *fdp);
+/* As proxy_fdpass_receive(), leaving the fd's flags as they came (the
+ * daemon receives its clients' stdin, stdout and stderr this way, and
+ * gives their flags back when done). */
+int proxy_recv_fd(int sock, int *fdp);
 
 #endif
