@@ -272,6 +272,59 @@ pconn_say(void *ctx, const char *line)
 	saylog_add(&pc->said, line);
 }
 
+/* Blocking work of pc's login (decrypting a key) on the worker; pc is
+ * held until it is done, and refreshed then (the signature is output). */
+struct blocking_job {
+	struct pconn *pc;
+	void (*work)(void *arg);
+	void (*done)(void *arg, int cancelled);
+	void *arg;
+};
+
+static void
+blocking_work(void *ctx)
+{
+	struct blocking_job *b = ctx;
+
+	b->work(b->arg);
+}
+
+static void
+blocking_done(void *ctx, int cancelled)
+{
+	struct blocking_job *b = ctx;
+	struct pconn *pc = b->pc;
+
+	b->done(b->arg, cancelled);
+	if (pc->state != PC_DEAD)
+		pconn_refresh(pc);
+	pconn_release(pc);
+	free(b);
+}
+
+static int
+pconn_run_blocking(void *ctx, void (*work)(void *arg),
+    void (*done)(void *arg, int cancelled), void *arg)
+{
+	struct pconn *pc = ctx;
+	struct blocking_job *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return ERR_NOMEM;
+	b->pc = pc;
+	b->work = work;
+	b->done = done;
+	b->arg = arg;
+	pc->refs++;
+	if (workq_submit(pc->dm->wq, blocking_work, blocking_done, b) !=
+	    ERR_OK) {
+		pc->refs--;
+		free(b);
+		return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
 /* A client that can answer for pc: ours (it knows EXT_PROMPT), waiting
  * on pc or with a session waiting for it. */
 static struct client *
@@ -1523,6 +1576,7 @@ pool_adopt(struct daemon *dm, struct resolve_job *j)
 	j->argc = 0;
 	pc->ui.say = pconn_say;
 	pc->ui.ask = pconn_ask;
+	pc->ui.run_blocking = pconn_run_blocking;
 	pc->ui.ctx = pc;
 	pc->d->ui = &pc->ui;
 	pc->cur_fd = -1;

@@ -67,6 +67,18 @@ struct login {
 	size_t n_keys;
 	int prompt_pending;     /* a password or k-i answer is awaited */
 	struct pending_sign ps;
+	struct decrypt_job *decrypting;     /* a key being decrypted */
+};
+
+/* A key decrypted away from the caller's thread.  If the login goes
+ * first, it lets go of the job (login NULL) and the job frees itself. */
+struct decrypt_job {
+	struct login *login;
+	unsigned char *file;
+	size_t len;
+	char *pass;
+	struct userkey *key;
+	int r;
 };
 
 /* Reads one answer without echo from the terminal, or from SSH_ASKPASS
@@ -480,30 +492,95 @@ pending_sign_clear(struct login *s)
 	memset(&s->ps, 0, sizeof(s->ps));
 }
 
-/* With the passphrase (NULL: none): decrypt, sign, or ask again. */
+/* What the decryption gave: sign, ask again, or give up. */
 static int
-passphrase_try(struct login *s, const char *pass)
+passphrase_result(struct login *s, int r, struct userkey *key, int asked)
 {
 	struct key_source *k = &s->keys[s->ps.key];
-	struct stat st;
-	unsigned char *file;
-	size_t len;
-	int r = ERR_PASSPHRASE_WRONG;
 
-	if (pass != NULL && (file = slurp(k->path, &len, &st)) != NULL) {
-		r = userkey_parse_private(file, len, pass, &k->key);
-		mem_freezero(file, len);
-	} else if (pass != NULL)
-		r = ERR_SYSTEM;
 	if (r == ERR_OK) {
+		userkey_free(k->key);
+		k->key = key;
 		r = finish_sign(s, k, s->ps.alg, s->ps.data, s->ps.len);
 		pending_sign_clear(s);
 		return r;
 	}
-	if (pass != NULL && r == ERR_PASSPHRASE_WRONG && ++s->ps.tries < 3)
+	userkey_free(key);
+	if (asked && r == ERR_PASSPHRASE_WRONG && ++s->ps.tries < 3)
 		return passphrase_ask(s);
 	pending_sign_clear(s);
 	return transport_auth_signature(s->t, NULL, 0);
+}
+
+static void
+decrypt_job_free(struct decrypt_job *j)
+{
+	if (j->file != NULL)
+		mem_freezero(j->file, j->len);
+	if (j->pass != NULL)
+		mem_freezero(j->pass, strlen(j->pass));
+	userkey_free(j->key);
+	free(j);
+}
+
+static void
+decrypt_work(void *arg)
+{
+	struct decrypt_job *j = arg;
+
+	j->r = userkey_parse_private(j->file, j->len, j->pass, &j->key);
+}
+
+static void
+decrypt_done(void *arg, int cancelled)
+{
+	struct decrypt_job *j = arg;
+	struct login *s = j->login;
+	struct userkey *key = j->key;
+
+	if (s != NULL) {
+		s->decrypting = NULL;
+		j->key = NULL;
+		(void)passphrase_result(s, cancelled ? ERR_SYSTEM : j->r, key,
+		    !cancelled);
+	}
+	decrypt_job_free(j);
+}
+
+/* With the passphrase (NULL: none): decrypt (on the ui's worker when it
+ * has one), then sign, or ask again. */
+static int
+passphrase_try(struct login *s, const char *pass)
+{
+	struct key_source *k = &s->keys[s->ps.key];
+	struct decrypt_job *j;
+	struct stat st;
+
+	if (pass == NULL)
+		return passphrase_result(s, ERR_PASSPHRASE_WRONG, NULL, 0);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->pass = strdup(pass)) == NULL ||
+	    (j->file = slurp(k->path, &j->len, &st)) == NULL) {
+		if (j != NULL)
+			decrypt_job_free(j);
+		return passphrase_result(s, ERR_SYSTEM, NULL, 0);
+	}
+	j->login = s;
+	if (s->ui != NULL && s->ui->run_blocking != NULL &&
+	    s->ui->run_blocking(s->ui->ctx, decrypt_work, decrypt_done, j) ==
+	    ERR_OK) {
+		s->decrypting = j;
+		return ERR_OK;
+	}
+	decrypt_work(j);
+	{
+		struct userkey *key = j->key;
+		int r = j->r;
+
+		j->key = NULL;
+		decrypt_job_free(j);
+		return passphrase_result(s, r, key, 1);
+	}
 }
 
 static int
@@ -623,6 +700,9 @@ login_free(struct login *s)
 {
 	if (s == NULL)
 		return;
+	/* a decryption still running finishes on its own, for nobody */
+	if (s->decrypting != NULL)
+		s->decrypting->login = NULL;
 	pending_sign_clear(s);
 	if (s->agent_fd != -1)
 		close(s->agent_fd);

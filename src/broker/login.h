@@ -26,6 +26,12 @@ struct transport_event;
 struct login_ui {
 	void (*say)(void *ctx, const char *line);
 	char *(*ask)(void *ctx, const char *prompt, int echo);
+	/* Runs work(arg) where blocking is fine (the daemon's worker pool),
+	 * then done(arg, cancelled) back on the caller's thread; ERR_OK or
+	 * an error when it cannot.  NULL: work runs at once, inline.  Used
+	 * to decrypt a key (bcrypt_pbkdf is slow on purpose). */
+	int (*run_blocking)(void *ctx, void (*work)(void *arg),
+	    void (*done)(void *arg, int cancelled), void *arg);
 	void *ctx;
 };
 
