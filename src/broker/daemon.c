@@ -1897,15 +1897,23 @@ resolve_done(void *ctx, int cancelled)
 	free(j);
 }
 
+/* What a client's resolve job is for. */
+enum job_kind {
+	JOB_SELECT,     /* EXT_SELECT or EXT_PREWARM: the client waits */
+	JOB_PRINT,      /* EXT_RESOLVE: ssh -G's text; the client waits */
+	JOB_RETRY,      /* a session moves to a sibling transport */
+};
+
 static int start_resolve_job(struct client *cl, uint32_t id,
-    const char *const *argv, size_t argc, uint32_t retry_session);
+    const char *const *argv, size_t argc, enum job_kind kind,
+    uint32_t retry_session);
 
 /* s's transport is full: resolve its request again for a sibling. */
 static int
 start_retry(struct session *s)
 {
 	return start_resolve_job(s->cl, s->req_id,
-	    (const char *const *)s->pc->argv, s->pc->argc, s->id);
+	    (const char *const *)s->pc->argv, s->pc->argc, JOB_RETRY, s->id);
 }
 
 /* prewarm_hosts: each connected when the daemon starts. */
@@ -1969,15 +1977,12 @@ static int
 start_resolve(struct client *cl, uint32_t id, const char *const *argv,
     size_t argc)
 {
-	return start_resolve_job(cl, id, argv, argc, 0);
+	return start_resolve_job(cl, id, argv, argc, JOB_SELECT, 0);
 }
-
-/* retry_session UINT32_MAX: the job only prints (EXT_RESOLVE) */
-#define JOB_PRINT UINT32_MAX
 
 static int
 start_resolve_job(struct client *cl, uint32_t id, const char *const *argv,
-    size_t argc, uint32_t retry_session)
+    size_t argc, enum job_kind kind, uint32_t retry_session)
 {
 	struct resolve_job *j = calloc(1, sizeof(*j));
 	size_t i;
@@ -1997,17 +2002,17 @@ start_resolve_job(struct client *cl, uint32_t id, const char *const *argv,
 	j->dm = cl->dm;
 	j->client_id = cl->id;
 	j->request_id = id;
-	j->print_only = retry_session == UINT32_MAX;
-	j->retry_session = j->print_only ? 0 : retry_session;
+	j->print_only = kind == JOB_PRINT;
+	j->retry_session = kind == JOB_RETRY ? retry_session : 0;
 	j->ui.say = job_say;
 	j->ui.ask = pconn_ask;
 	j->ui.ctx = j;
-	if (retry_session == 0 || j->print_only)
+	if (kind != JOB_RETRY)
 		cl->waiting = 1;
 	if (workq_submit(cl->dm->wq, resolve_work, resolve_done, j) != ERR_OK) {
 		argv_free(j->argv, j->argc);
 		free(j);
-		if (retry_session == 0 || retry_session == UINT32_MAX)
+		if (kind != JOB_RETRY)
 			cl->waiting = 0;
 		return ERR_NOMEM;
 	}
@@ -2233,8 +2238,8 @@ client_request(struct client *cl, struct mux_msg *m)
 			client_fail(cl, m->id, "out of memory");
 		return;
 	case MUX_C_EXT_RESOLVE:
-		if (start_resolve_job(cl, m->id, m->argv, m->argc, JOB_PRINT) !=
-		    ERR_OK)
+		if (start_resolve_job(cl, m->id, m->argv, m->argc, JOB_PRINT,
+		    0) != ERR_OK)
 			client_fail(cl, m->id, "out of memory");
 		return;
 	case MUX_C_EXT_STATUS:

@@ -328,14 +328,35 @@ resolve_jump(struct direct *d, const struct direct_hop *h,
 	return r;
 }
 
-/* Known hosts, names and algorithms of h, and its transport. */
+/* The known_hosts files of h, read while resolving (on the daemon's
+ * worker, not on its event loop); 0 or -1 when out of memory. */
+static int
+hop_load_known_hosts(struct direct_hop *h)
+{
+	char *userkh = hop_cfg(h, "userknownhostsfile");
+	char *globalkh = hop_cfg(h, "globalknownhostsfile");
+	int r = -1;
+
+	if ((h->kh = known_hosts_new()) == NULL)
+		goto out;
+	load_known_hosts_list(h->kh, userkh);
+	load_known_hosts_list(h->kh, globalkh);
+	if (userkh != NULL && strcmp(userkh, "none") != 0 &&
+	    (h->record_to = strdup(userkh)) != NULL)
+		h->record_to[strcspn(h->record_to, " ")] = '\0';
+	r = 0;
+ out:
+	free(userkh);
+	free(globalkh);
+	return r;
+}
+
+/* Names and algorithms of h, and its transport. */
 static int
 hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 {
 	struct transport_params p;
 	char *alias = hop_cfg(h, "hostkeyalias");
-	char *userkh = hop_cfg(h, "userknownhostsfile");
-	char *globalkh = hop_cfg(h, "globalknownhostsfile");
 	char *strict = hop_cfg(h, "stricthostkeychecking");
 	char *kex = hop_cfg(h, "kexalgorithms");
 	char *hk = hop_cfg(h, "hostkeyalgorithms");
@@ -346,13 +367,6 @@ hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 	char *cnt = hop_cfg(h, "serveralivecountmax");
 	int r, ret = -1;
 
-	if ((h->kh = known_hosts_new()) == NULL)
-		goto out;
-	load_known_hosts_list(h->kh, userkh);
-	load_known_hosts_list(h->kh, globalkh);
-	if (userkh != NULL && strcmp(userkh, "none") != 0 &&
-	    (h->record_to = strdup(userkh)) != NULL)
-		h->record_to[strcspn(h->record_to, " ")] = '\0';
 	/* the names OpenSSH looks the key up under (sshconnect.c):
 	 * HostKeyAlias as is, else the host with a non-default port, and
 	 * with CheckHostIP the address a TCP connection reached */
@@ -406,7 +420,7 @@ hop_start_transport(struct direct *d, struct direct_hop *h, const char *addr)
 		    (uint64_t)h->connect_timeout_ms;
 	ret = 0;
  out:
-	free(alias); free(userkh); free(globalkh); free(strict); free(kex);
+	free(alias); free(strict); free(kex);
 	free(hk); free(ciphers); free(macs); free(rekey); free(ivl); free(cnt);
 	return ret;
 }
@@ -643,7 +657,8 @@ direct_resolve(struct direct *d, int argc, char **argv,
 	h = &d->hops[n - 1];
 	for (i = 0; i < n; i++) {
 		d->hops[i].connect_timeout_ms = hop_timeout_ms(&d->hops[i]);
-		if (i > 0 && hop_start_transport(d, &d->hops[i], NULL) != 0)
+		if (hop_load_known_hosts(&d->hops[i]) != 0 ||
+		    (i > 0 && hop_start_transport(d, &d->hops[i], NULL) != 0))
 			goto out;
 	}
 	d->res = h->res;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,24 +160,22 @@ sock_listen(const char *path, int replace_stale, int *fdp, char *why,
 {
 	struct sockaddr_un sun;
 	char tmp[sizeof(sun.sun_path)];
-	unsigned char rnd[8];
+	uint64_t rnd;
 	int fd = -1, probe, r, i;
 
 	*fdp = -1;
 	/* ssh's own trick for ControlPath: a random name beside the final
 	 * one, then link(), which never replaces what is there */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXXXXXXXXXXXX", path) >=
-	    sizeof(tmp) || fill_sun(&sun, tmp) != ERR_OK) {
-		snprintf(why, whylen, "%s: path too long for a socket", path);
-		return ERR_TOO_LONG;
-	}
-	if (getentropy(rnd, sizeof(rnd)) != 0) {
+	if (getentropy(&rnd, sizeof(rnd)) != 0) {
 		snprintf(why, whylen, "getentropy: %s", strerror(errno));
 		return ERR_SYSTEM;
 	}
-	for (i = 0; i < 8; i++)
-		snprintf(tmp + strlen(path) + 1 + 2 * i, 3, "%02x", rnd[i]);
-	(void)fill_sun(&sun, tmp);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%016llx", path,
+	    (unsigned long long)rnd) >= sizeof(tmp) ||
+	    fill_sun(&sun, tmp) != ERR_OK) {
+		snprintf(why, whylen, "%s: path too long for a socket", path);
+		return ERR_TOO_LONG;
+	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));
