@@ -47,6 +47,10 @@
 #define IDLE_DEFAULT_MS (10u * 60 * 1000)   /* as ControlPersist 10m */
 #define CLIENT_IN_MAX (MUX_FRAME_MAX + 4096)
 #define SESSION_IO_CHUNK 65536
+/* Resolution (Match exec), key decryption and agent signatures block;
+ * the pool grows to this many threads so that one client's slow job
+ * (a Match exec, an agent asking its user) does not hold up the rest. */
+#define DAEMON_WORKERS_MAX 16
 
 struct daemon;
 struct pconn;
@@ -2766,7 +2770,7 @@ cmd_daemon(int argc, char **argv)
 	    loop_signal_add(dm.loop, SIGINT, on_signal, &dm) != ERR_OK ||
 	    loop_signal_add(dm.loop, SIGHUP, on_signal, &dm) != ERR_OK ||
 	    loop_signal_add(dm.loop, SIGWINCH, on_signal, &dm) != ERR_OK ||
-	    workq_new(dm.loop, 1, &dm.wq) != ERR_OK ||
+	    workq_new(dm.loop, 1, DAEMON_WORKERS_MAX, &dm.wq) != ERR_OK ||
 	    loop_fd_add(dm.loop, dm.listen_fd, LOOP_IN, listen_cb, &dm,
 	    &dm.listen_h) != ERR_OK) {
 		fprintf(stderr, "sshbroker daemon: cannot set up the event "

@@ -76,14 +76,16 @@ int
 host_env_init(struct config_host *h)
 {
 	struct host_env_state *st;
-	struct passwd *pw;
-	char hn[1025];
+	struct passwd pwbuf, *pw = NULL;
+	char hn[1025], pwtext[4096];
 	const char *shell;
 
 	memset(h, 0, sizeof(*h));
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;
-	if ((pw = getpwuid(getuid())) == NULL) {
+	/* the _r form: the daemon resolves on several threads at once */
+	if (getpwuid_r(getuid(), &pwbuf, pwtext, sizeof(pwtext), &pw) != 0 ||
+	    pw == NULL) {
 		fprintf(stderr, "No user exists for uid %lu\n",
 		    (unsigned long)getuid());
 		free(st);

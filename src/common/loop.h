@@ -210,12 +210,16 @@ int loop_run_once(struct loop *l, int max_wait_ms);
 void loop_stop(struct loop *l);
 
 /*
- * A pool of nthreads (1 to 64) worker threads for l, started with every
- * signal blocked, in *wp (NULL on error).  Caller frees with workq_free()
- * before freeing l.  Returns ERR_OK, ERR_INVALID_ARGUMENT, ERR_NOMEM or
- * ERR_SYSTEM (errno from eventfd or pthread_create).
+ * A pool of worker threads for l: nthreads start now, and more start
+ * (up to max_threads, at most 64) when a job is queued while every one
+ * is busy; they stay until workq_free().  Threads start with every
+ * signal blocked.  The pool is in *wp (NULL on error).  Caller frees
+ * with workq_free() before freeing l.  Returns ERR_OK,
+ * ERR_INVALID_ARGUMENT, ERR_NOMEM or ERR_SYSTEM (errno from eventfd or
+ * pthread_create).
  */
-int workq_new(struct loop *l, unsigned int nthreads, struct workq **wp);
+int workq_new(struct loop *l, unsigned int nthreads,
+    unsigned int max_threads, struct workq **wp);
 
 /*
  * Queues a job: work(ctx) runs on a pool thread, jobs starting in the

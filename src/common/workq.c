@@ -51,6 +51,8 @@ struct workq {
 	struct workq_list queued;     /* under mu */
 	struct workq_list finished;   /* under mu */
 	int stopping;                 /* under mu */
+	unsigned int n_queued;        /* under mu: jobs in queued */
+	unsigned int n_idle;          /* under mu: threads waiting for one */
 
 	/* Loop thread only: finished jobs being delivered, and a flag on
 	 * the delivering frame's stack that workq_free() raises so the
@@ -58,8 +60,9 @@ struct workq {
 	struct workq_list ready;
 	int *freed;
 
-	pthread_t *threads;
-	unsigned int nthreads;        /* started */
+	pthread_t *threads;           /* max_threads of them */
+	unsigned int nthreads;        /* started; under mu once running */
+	unsigned int max_threads;
 };
 
 static void
@@ -123,12 +126,15 @@ workq_thread(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		w->n_idle++;
 		while (!w->stopping && w->queued.head == NULL)
 			pthread_cond_wait(&w->cv, &w->mu);
+		w->n_idle--;
 		/* Stopping: what is still queued is workq_free()'s to cancel. */
 		if (w->stopping)
 			break;
 		j = workq_list_pop(&w->queued);
+		w->n_queued--;
 		pthread_mutex_unlock(&w->mu);
 
 		j->work(j->ctx);
@@ -143,6 +149,33 @@ workq_thread(void *arg)
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
+}
+
+/*
+ * Starts one more thread, with every signal blocked around
+ * pthread_create so that a signal meant for the loop's signalfd is never
+ * delivered to a worker (with its default action) instead: threads
+ * inherit their creator's mask.  Under mu once the pool runs.
+ */
+static int
+workq_start_thread(struct workq *w)
+{
+	sigset_t all, old;
+	int e;
+
+	sigfillset(&all);
+	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
+		errno = e;
+		return ERR_SYSTEM;
+	}
+	e = pthread_create(&w->threads[w->nthreads], NULL, workq_thread, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		errno = e;
+		return ERR_SYSTEM;
+	}
+	w->nthreads++;
+	return ERR_OK;
 }
 
 /* Calls done(ctx, 0) for w->ready until it is empty or done freed w.
@@ -212,21 +245,23 @@ workq_destroy(struct workq *w)
 }
 
 int
-workq_new(struct loop *l, unsigned int nthreads, struct workq **wp)
+workq_new(struct loop *l, unsigned int nthreads, unsigned int max_threads,
+    struct workq **wp)
 {
 	struct workq *w = NULL;
-	sigset_t all, old;
-	int r = ERR_INTERNAL, masked = 0, e;
+	int r = ERR_INTERNAL, e;
 
 	if (wp == NULL)
 		return ERR_INVALID_ARGUMENT;
 	*wp = NULL;
-	if (l == NULL || nthreads == 0 || nthreads > WORKQ_MAX_THREADS)
+	if (l == NULL || nthreads == 0 || max_threads < nthreads ||
+	    max_threads > WORKQ_MAX_THREADS)
 		return ERR_INVALID_ARGUMENT;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return ERR_NOMEM;
 	w->loop = l;
 	w->efd = -1;
+	w->max_threads = max_threads;
 	workq_list_init(&w->queued);
 	workq_list_init(&w->finished);
 	workq_list_init(&w->ready);
@@ -241,7 +276,7 @@ workq_new(struct loop *l, unsigned int nthreads, struct workq **wp)
 		errno = e;
 		return ERR_SYSTEM;
 	}
-	if ((w->threads = calloc(nthreads, sizeof(*w->threads))) == NULL) {
+	if ((w->threads = calloc(max_threads, sizeof(*w->threads))) == NULL) {
 		r = ERR_NOMEM;
 		goto out;
 	}
@@ -252,33 +287,14 @@ workq_new(struct loop *l, unsigned int nthreads, struct workq **wp)
 	if ((r = loop_fd_add(l, w->efd, LOOP_IN, workq_efd_cb, w,
 	    &w->efd_h)) != ERR_OK)
 		goto out;
-
-	/*
-	 * Threads inherit the creator's mask: block everything around
-	 * pthread_create so a signal meant for the loop's signalfd is never
-	 * delivered to a worker (with its default action) instead.
-	 */
-	sigfillset(&all);
-	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
-		errno = e;
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	masked = 1;
-	for (; w->nthreads < nthreads; w->nthreads++) {
-		if ((e = pthread_create(&w->threads[w->nthreads], NULL,
-		    workq_thread, w)) != 0) {
-			errno = e;
-			r = ERR_SYSTEM;
+	while (w->nthreads < nthreads) {
+		if ((r = workq_start_thread(w)) != ERR_OK)
 			goto out;
-		}
 	}
 	*wp = w;
 	w = NULL;
 	r = ERR_OK;
  out:
-	if (masked)
-		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (w != NULL) {
 		e = errno;
 		workq_join(w);
@@ -307,8 +323,15 @@ workq_submit(struct workq *w, void (*work)(void *ctx),
 		r = ERR_INVALID_ARGUMENT;
 	else {
 		workq_list_push(&w->queued, j);
+		w->n_queued++;
 		j = NULL;
 		pthread_cond_signal(&w->cv);
+		/* Every thread busy (a Match exec that takes its time, an
+		 * agent waiting for its user): one more, up to the cap, so
+		 * one slow job does not hold up everyone else's.  A failed
+		 * start leaves the job queued for the threads there are. */
+		if (w->n_queued > w->n_idle && w->nthreads < w->max_threads)
+			(void)workq_start_thread(w);
 	}
 	pthread_mutex_unlock(&w->mu);
 	free(j);

@@ -2174,7 +2174,7 @@ process_line(struct resolver *r, const struct cfg_line *l, const char *fn,
 /* secure_permissions(): owned by root or us, not world-writable, and
  * group-writable only when the group holds nobody but the owner. */
 static int
-permissions_ok(const struct stat *st, uid_t uid)
+permissions_ok_locked(const struct stat *st, uid_t uid)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -2210,6 +2210,22 @@ permissions_ok(const struct stat *st, uid_t uid)
 			return 0;
 	}
 	return members != 0;
+}
+
+/* The group and passwd walks above use the C library's shared buffers
+ * and its one getpwent() cursor: resolutions on several threads (the
+ * daemon's workers) take turns. */
+static pthread_mutex_t pwdb_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+permissions_ok(const struct stat *st, uid_t uid)
+{
+	int ok;
+
+	pthread_mutex_lock(&pwdb_mu);
+	ok = permissions_ok_locked(st, uid);
+	pthread_mutex_unlock(&pwdb_mu);
+	return ok;
 }
 
 static int process_line(struct resolver *r, const struct cfg_line *l,
@@ -3453,7 +3469,7 @@ tilde_expand(struct resolver *r, const char *path)
 {
 	const char *rest, *home;
 	struct passwd *pw;
-	char user[256], *out;
+	char user[256], pwhome[4096], *out;
 	size_t ulen, n;
 
 	if (*path != '~')
@@ -3471,12 +3487,18 @@ tilde_expand(struct resolver *r, const char *path)
 		}
 		memcpy(user, rest, ulen);
 		user[ulen] = '\0';
-		if ((pw = getpwnam(user)) == NULL) {
+		pthread_mutex_lock(&pwdb_mu);
+		if ((pw = getpwnam(user)) == NULL ||
+		    strlen(pw->pw_dir) >= sizeof(pwhome)) {
+			pthread_mutex_unlock(&pwdb_mu);
 			say_error(r, "tilde_expand: No such user %s", user);
 			fatal_error(r);
 			return NULL;
 		}
-		home = pw->pw_dir;
+		/* a copy: the entry is shared with other threads */
+		memcpy(pwhome, pw->pw_dir, strlen(pw->pw_dir) + 1);
+		pthread_mutex_unlock(&pwdb_mu);
+		home = pwhome;
 		rest += ulen;
 		rest += strspn(rest, "/");
 	}

@@ -7,7 +7,7 @@
 #   1. 200 sequential `exec` (the first autostarts the daemon): one login
 #   2. stdio apart, exit statuses, a signal (255), stdin through cat,
 #      stdin from /dev/null and from a file, output to a file
-#   3. 50 clients at once: one login
+#   3. 50 clients at once: one login; a slow Match exec holds up no one
 #   4. stock OpenSSH on the daemon's ControlPath: -O check, a session,
 #      -W, scp, rsync, -O exit, -O stop; no login of their own
 #   5. status (YAML), close, reconnection
@@ -480,6 +480,28 @@ done
 if [ $fails -eq 0 ]; then ok; else bad "3: $fails of 50 parallel clients wrong, first $first"; fi
 n=$(logins)
 if [ "$n" -eq 0 ]; then ok; else bad "3: sshd logged $n new logins for 50 parallel clients (want 0)"; fi
+
+# a resolution that takes its time (a Match exec waiting for a file)
+# holds up nobody else's: the worker pool grows past the busy thread.
+# Released by the test, or after 30 s, past the fast client's 20 s.
+{
+	printf 'Match exec "i=0; while [ ! -e %s/release ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done"\n' "$work"
+	printf '  SetEnv SB_SLOW=1\n'
+	printf 'Host *\n'
+	cat "$cfg"
+} > "$work/cfg-slow"
+timeout -k 2 60 "$sb" exec -F "$work/cfg-slow" target 'echo slow' </dev/null \
+    >"$work/slow.out" 2>"$work/slow.err" &
+slow=$!
+for _ in $(seq 50); do pgrep -f "$work/release" >/dev/null && break; sleep 0.1; done
+x target 'echo fast'
+if [ $rc -eq 0 ] && [ "$(out)" = fast ] && alive "$slow"; then ok; else
+	bad "3: an exec while another's Match exec runs: $(seen), slow one alive: $(alive "$slow" && echo yes || echo no)"; fi
+touch "$work/release"
+wait "$slow"
+r=$?
+if [ $r -eq 0 ] && [ "$(cat "$work/slow.out")" = slow ]; then ok; else
+	bad "3: the slow Match exec's own exec: rc=$r out=[$(cat "$work/slow.out")] err=[$(head -c 300 "$work/slow.err")]"; fi
 
 # =====================================================================
 # 4. stock OpenSSH through the ControlPath the daemon serves

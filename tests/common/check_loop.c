@@ -914,9 +914,11 @@ START_TEST(test_workq_jobs)
 	int i, ndone = 0;
 
 	ck_assert_int_eq(loop_new(&l), ERR_OK);
-	ck_assert_int_eq(workq_new(l, 0, &w), ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(workq_new(l, 0, 0, &w), ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(workq_new(l, 2, 1, &w), ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(workq_new(l, 1, 65, &w), ERR_INVALID_ARGUMENT);
 	ck_assert_ptr_null(w);
-	ck_assert_int_eq(workq_new(l, 3, &w), ERR_OK);
+	ck_assert_int_eq(workq_new(l, 3, 3, &w), ERR_OK);
 	ck_assert_int_eq(workq_submit(w, NULL, job_done, NULL),
 	    ERR_INVALID_ARGUMENT);
 	memset(jobs, 0, sizeof(jobs));
@@ -998,33 +1000,58 @@ gate_work(void *ctx)
 	pthread_mutex_unlock(&g->mu);
 }
 
-START_TEST(test_workq_parallel)
+/* Submits n gate jobs to a pool of start..max threads and waits for
+ * them all. */
+static void
+gate_run(unsigned int start, unsigned int max, int n, int peers)
 {
 	struct loop *l = NULL;
 	struct workq *w = NULL;
-	struct job jobs[3];
-	uint64_t t0, took;
+	struct job jobs[4];
 	int i, ndone = 0;
 
-	gate_reset(3, 300);
+	ck_assert_int_le(n, 4);
+	gate_reset(peers, 50);
 	ck_assert_int_eq(loop_new(&l), ERR_OK);
-	ck_assert_int_eq(workq_new(l, 3, &w), ERR_OK);
+	ck_assert_int_eq(workq_new(l, start, max, &w), ERR_OK);
 	memset(jobs, 0, sizeof(jobs));
-	t0 = mono_ms();
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		jobs[i].ndone = &ndone;
 		ck_assert_int_eq(workq_submit(w, gate_work, job_done, &jobs[i]),
 		    ERR_OK);
 	}
-	run_until(l, &ndone, 3, 4000);
-	took = mono_ms() - t0;
-	ck_assert_int_eq(ndone, 3);
-	ck_assert_int_eq(the_gate.met, 3);
-	ck_assert_int_eq(the_gate.max_running, 3);
-	/* 3 x 300 ms in a row would be 900 */
-	ck_assert_uint_lt(took, 850);
+	run_until(l, &ndone, n, 8000);
+	ck_assert_int_eq(ndone, n);
 	workq_free(w);
 	loop_free(l);
+}
+
+START_TEST(test_workq_parallel)
+{
+	/* each job waits for the other two to be running at once */
+	gate_run(3, 3, 3, 3);
+	ck_assert_int_eq(the_gate.met, 3);
+	ck_assert_int_eq(the_gate.max_running, 3);
+}
+END_TEST
+
+START_TEST(test_workq_grows)
+{
+	/* one thread to begin with: the busy one gets company */
+	gate_run(1, 3, 3, 3);
+	ck_assert_int_eq(the_gate.met, 3);
+	ck_assert_int_eq(the_gate.max_running, 3);
+}
+END_TEST
+
+START_TEST(test_workq_cap)
+{
+	/* never more than max: two wait (2 s) for a third that cannot
+	 * start until one of them is done */
+	gate_run(1, 2, 3, 3);
+	ck_assert_int_eq(the_gate.met, 0);
+	ck_assert_int_eq(the_gate.max_running, 2);
+	ck_assert_int_eq(the_gate.started, 3);
 }
 END_TEST
 
@@ -1039,7 +1066,7 @@ START_TEST(test_workq_free_cancels)
 
 	gate_reset(1, 100);
 	ck_assert_int_eq(loop_new(&l), ERR_OK);
-	ck_assert_int_eq(workq_new(l, 1, &w), ERR_OK);
+	ck_assert_int_eq(workq_new(l, 1, 1, &w), ERR_OK);
 	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < 6; i++) {
 		jobs[i].ndone = &ndone;
@@ -1109,7 +1136,7 @@ START_TEST(test_workq_free_from_done)
 
 	memset(&the_freer, 0, sizeof(the_freer));
 	ck_assert_int_eq(loop_new(&l), ERR_OK);
-	ck_assert_int_eq(workq_new(l, 2, &the_freer.w), ERR_OK);
+	ck_assert_int_eq(workq_new(l, 2, 2, &the_freer.w), ERR_OK);
 	for (i = 0; i < 8; i++)
 		ck_assert_int_eq(workq_submit(the_freer.w, noop_work,
 		    freeing_done, NULL), ERR_OK);
@@ -1160,6 +1187,8 @@ loop_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_workq_jobs);
 	tcase_add_test(tc, test_workq_parallel);
+	tcase_add_test(tc, test_workq_grows);
+	tcase_add_test(tc, test_workq_cap);
 	tcase_add_test(tc, test_workq_free_cancels);
 	tcase_add_test(tc, test_workq_free_from_done);
 	suite_add_tcase(s, tc);
