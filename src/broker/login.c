@@ -68,6 +68,28 @@ struct login {
 	int prompt_pending;     /* a password or k-i answer is awaited */
 	struct pending_sign ps;
 	struct decrypt_job *decrypting;     /* a key being decrypted */
+	struct agent_job *asking;           /* an agent round trip */
+};
+
+/* What comes of an agent round trip: the reply (valid until the next
+ * request to the agent), or r != ERR_OK. */
+typedef int (*agent_then_fn)(struct login *s, int r,
+    const struct agent_reply *rep);
+
+/*
+ * An agent round trip away from the caller's thread: an agent may ask
+ * its user before it answers (a key added with ssh-add -c, a token's
+ * PIN), and the daemon's loop serves everyone else meanwhile.  The agent
+ * and its socket travel with the job; if the login goes first, it lets
+ * go of the job (login NULL) and the job closes them itself.
+ */
+struct agent_job {
+	struct login *login;
+	struct agent *agent;
+	int fd;
+	agent_then_fn then;
+	struct agent_reply rep;
+	int r;
 };
 
 /* A key decrypted away from the caller's thread.  If the login goes
@@ -149,9 +171,10 @@ read_secret(const char *prompt, int echo)
 	return ret;
 }
 
-/* One blocking round trip with the agent: it is local and quick. */
+/* One blocking round trip with the agent on fd: on a worker in the
+ * daemon, inline in direct mode (as ssh waits for its agent). */
 static int
-agent_roundtrip(struct login *s, struct agent_reply *rep)
+agent_roundtrip(struct agent *a, int fd, struct agent_reply *rep)
 {
 	const unsigned char *out;
 	unsigned char buf[8192];
@@ -160,23 +183,86 @@ agent_roundtrip(struct login *s, struct agent_reply *rep)
 	int r;
 
 	for (;;) {
-		agent_output(s->agent, &out, &len);
+		agent_output(a, &out, &len);
 		if (len == 0)
 			break;
-		if ((n = write(s->agent_fd, out, len)) <= 0)
+		if ((n = write(fd, out, len)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
 			return ERR_SYSTEM;
-		agent_output_consume(s->agent, (size_t)n);
+		}
+		agent_output_consume(a, (size_t)n);
 	}
 	for (;;) {
-		if ((r = agent_next_reply(s->agent, rep)) != ERR_OK)
+		if ((r = agent_next_reply(a, rep)) != ERR_OK)
 			return r;
 		if (rep->type != AGENT_REPLY_NONE)
 			return ERR_OK;
-		if ((n = read(s->agent_fd, buf, sizeof(buf))) <= 0)
+		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
 			return ERR_SYSTEM;
-		if ((r = agent_input(s->agent, buf, (size_t)n)) != ERR_OK)
+		}
+		if ((r = agent_input(a, buf, (size_t)n)) != ERR_OK)
 			return r;
 	}
+}
+
+static void
+agent_job_work(void *arg)
+{
+	struct agent_job *j = arg;
+
+	j->r = agent_roundtrip(j->agent, j->fd, &j->rep);
+}
+
+static void
+agent_job_done(void *arg, int cancelled)
+{
+	struct agent_job *j = arg;
+	struct login *s = j->login;
+
+	if (s != NULL) {
+		s->asking = NULL;
+		s->agent = j->agent;
+		s->agent_fd = j->fd;
+		(void)j->then(s, cancelled ? ERR_SYSTEM : j->r, &j->rep);
+	} else {
+		if (j->fd != -1)
+			(void)close(j->fd);
+		agent_free(j->agent);
+	}
+	free(j);
+}
+
+/* Sends what is queued on s->agent and hands the reply to then(): later,
+ * from the ui's worker, when it has one; now otherwise.  Returns what
+ * then() returns when it ran now, else ERR_OK. */
+static int
+agent_ask(struct login *s, agent_then_fn then)
+{
+	struct agent_reply rep;
+	struct agent_job *j;
+	int r;
+
+	if (s->ui != NULL && s->ui->run_blocking != NULL &&
+	    (j = calloc(1, sizeof(*j))) != NULL) {
+		j->login = s;
+		j->agent = s->agent;
+		j->fd = s->agent_fd;
+		j->then = then;
+		if (s->ui->run_blocking(s->ui->ctx, agent_job_work,
+		    agent_job_done, j) == ERR_OK) {
+			s->agent = NULL;
+			s->agent_fd = -1;
+			s->asking = j;
+			return ERR_OK;
+		}
+		free(j);
+	}
+	memset(&rep, 0, sizeof(rep));
+	r = agent_roundtrip(s->agent, s->agent_fd, &rep);
+	return then(s, r, &rep);
 }
 
 static int
@@ -355,20 +441,91 @@ load_key_file(struct login *s, const char *cfgpath)
 	free(path);
 }
 
-/* Keys in the agent, then IdentityFile keys, as ssh offers them; with
- * IdentitiesOnly only agent keys that match an IdentityFile. */
 static void
+agent_close(struct login *s)
+{
+	if (s->agent_fd != -1)
+		(void)close(s->agent_fd);
+	s->agent_fd = -1;
+	agent_free(s->agent);
+	s->agent = NULL;
+}
+
+/* Authentication proper, once the keys are known. */
+static int
+auth_begin(struct login *s)
+{
+	char *methods, *tries;
+	int r;
+
+	methods = config_result_get_dup(s->res, "preferredauthentications", 0);
+	if (s->batch) {
+		/* BatchMode: nothing that would need a prompt */
+		free(methods);
+		methods = strdup("publickey");
+	}
+	tries = config_result_get_dup(s->res, "numberofpasswordprompts", 0);
+	r = transport_auth_start(s->t, s->user, methods,
+	    tries != NULL ? atoi(tries) : 3);
+	free(methods);
+	free(tries);
+	return r;
+}
+
+/* The agent's keys (unless IdentitiesOnly), then the IdentityFile keys,
+ * as ssh offers them; with IdentitiesOnly only the agent keys that match
+ * an IdentityFile.  Then authentication starts. */
+static int
+keys_listed(struct login *s, int r, const struct agent_reply *rep)
+{
+	char *only = config_result_get_dup(s->res, "identitiesonly", 0);
+	int identities_only = only != NULL && strcmp(only, "yes") == 0;
+	size_t i, k, nfile, n_files;
+	char *f;
+
+	free(only);
+	if (r != ERR_OK || rep->type != AGENT_REPLY_IDENTITIES) {
+		agent_close(s);
+		rep = NULL;
+	}
+	if (rep != NULL && !identities_only) {
+		for (i = 0; i < rep->n_identities; i++)
+			(void)add_source(s, rep->identities[i].blob,
+			    rep->identities[i].blob_len, 1, NULL, NULL);
+	}
+	nfile = s->n_keys;
+	for (n_files = 0; n_files < 100; n_files++) {
+		if ((f = config_result_get_dup(s->res, "identityfile",
+		    n_files)) == NULL)
+			break;
+		load_key_file(s, f);
+		free(f);
+	}
+	if (identities_only && rep != NULL) {
+		/* the agent only signs for the files' keys */
+		for (i = 0; i < rep->n_identities; i++) {
+			for (k = nfile; k < s->n_keys; k++) {
+				if (s->keys[k].len == rep->identities[i].blob_len &&
+				    memcmp(s->keys[k].blob, rep->identities[i].blob,
+				    s->keys[k].len) == 0)
+					s->keys[k].from_agent = 1;
+			}
+		}
+	}
+	return auth_begin(s);
+}
+
+/* Connects to the agent (IdentityAgent, else $SSH_AUTH_SOCK) and asks for
+ * its keys; without one, goes on with the files alone. */
+static int
 keys_setup(struct login *s)
 {
 	struct sockaddr_un sun;
-	struct agent_reply rep;
+	struct agent_reply none;
 	char *path = config_result_get_dup(s->res, "identityagent", 0);
-	char *only = config_result_get_dup(s->res, "identitiesonly", 0);
 	const char *sock = NULL;
-	size_t i, n_files;
-	char *f;
-	int identities_only = only != NULL && strcmp(only, "yes") == 0;
 
+	memset(&none, 0, sizeof(none));
 	s->agent_fd = -1;
 	if (path != NULL && strcmp(path, "none") == 0)
 		goto files;
@@ -383,45 +540,16 @@ keys_setup(struct login *s)
 	memcpy(sun.sun_path, sock, strlen(sock));
 	if ((s->agent_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		goto files;
+	/* a local socket: connect() does not wait on the agent itself */
 	if (connect(s->agent_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    (s->agent = agent_new()) == NULL ||
-	    agent_request_identities(s->agent) != ERR_OK ||
-	    agent_roundtrip(s, &rep) != ERR_OK ||
-	    rep.type != AGENT_REPLY_IDENTITIES) {
-		close(s->agent_fd);
-		s->agent_fd = -1;
-		agent_free(s->agent);
-		s->agent = NULL;
+	    agent_request_identities(s->agent) != ERR_OK)
 		goto files;
-	}
-	if (!identities_only) {
-		for (i = 0; i < rep.n_identities; i++)
-			(void)add_source(s, rep.identities[i].blob,
-			    rep.identities[i].blob_len, 1, NULL, NULL);
-	}
- files:
-	for (n_files = 0; n_files < 100; n_files++) {
-		if ((f = config_result_get_dup(s->res, "identityfile",
-		    n_files)) == NULL)
-			break;
-		load_key_file(s, f);
-		free(f);
-	}
-	if (identities_only && s->agent != NULL) {
-		/* IdentitiesOnly: the agent only signs for the files' keys */
-		size_t nfile = s->n_keys, k;
-
-		for (i = 0; i < rep.n_identities; i++) {
-			for (k = 0; k < nfile; k++) {
-				if (s->keys[k].len == rep.identities[i].blob_len &&
-				    memcmp(s->keys[k].blob, rep.identities[i].blob,
-				    s->keys[k].len) == 0)
-					s->keys[k].from_agent = 1;
-			}
-		}
-	}
 	free(path);
-	free(only);
+	return agent_ask(s, keys_listed);
+ files:
+	free(path);
+	return keys_listed(s, ERR_NOT_FOUND, &none);
 }
 
 static int passphrase_ask(struct login *s);
@@ -429,10 +557,18 @@ static int finish_sign(struct login *s, struct key_source *k,
     const char *alg, const unsigned char *data, size_t len);
 
 static int
+agent_signed(struct login *s, int r, const struct agent_reply *rep)
+{
+	if (r != ERR_OK || rep->type != AGENT_REPLY_SIGNATURE)
+		return transport_auth_signature(s->t, NULL, 0);
+	return transport_auth_signature(s->t, rep->signature,
+	    rep->signature_len);
+}
+
+static int
 sign_key(struct login *s, const struct transport_event *ev)
 {
 	struct key_source *k;
-	struct agent_reply rep;
 	uint32_t flags = 0;
 
 	if (ev->code < 0 || (size_t)ev->code >= s->n_keys)
@@ -444,12 +580,9 @@ sign_key(struct login *s, const struct transport_event *ev)
 		else if (strcmp(ev->key_type, "rsa-sha2-512") == 0)
 			flags = AGENT_SIGN_RSA_SHA2_512;
 		if (s->agent == NULL || agent_request_sign(s->agent, k->blob,
-		    k->len, ev->packet, ev->packet_len, flags) != ERR_OK ||
-		    agent_roundtrip(s, &rep) != ERR_OK ||
-		    rep.type != AGENT_REPLY_SIGNATURE)
+		    k->len, ev->packet, ev->packet_len, flags) != ERR_OK)
 			return transport_auth_signature(s->t, NULL, 0);
-		return transport_auth_signature(s->t, rep.signature,
-		    rep.signature_len);
+		return agent_ask(s, agent_signed);
 	}
 	if (k->signer >= 0) {
 		/* a certificate: its key signs, with the plain algorithm */
@@ -703,10 +836,11 @@ login_free(struct login *s)
 	/* a decryption still running finishes on its own, for nobody */
 	if (s->decrypting != NULL)
 		s->decrypting->login = NULL;
+	/* and an agent round trip too, closing the agent when it does */
+	if (s->asking != NULL)
+		s->asking->login = NULL;
 	pending_sign_clear(s);
-	if (s->agent_fd != -1)
-		close(s->agent_fd);
-	agent_free(s->agent);
+	agent_close(s);
 	keys_free(s);
 	free(s->user);
 	free(s);
@@ -715,26 +849,12 @@ login_free(struct login *s)
 int
 login_on_event(struct login *s, const struct transport_event *ev)
 {
-	char *answer, *methods, *tries;
+	char *answer;
 	int r;
 
 	switch (ev->type) {
 	case TRANSPORT_EV_READY:
-		keys_setup(s);
-		methods = config_result_get_dup(s->res,
-		    "preferredauthentications", 0);
-		if (s->batch) {
-			/* BatchMode: nothing that would need a prompt */
-			free(methods);
-			methods = strdup("publickey");
-		}
-		tries = config_result_get_dup(s->res, "numberofpasswordprompts",
-		    0);
-		r = transport_auth_start(s->t, s->user, methods,
-		    tries != NULL ? atoi(tries) : 3);
-		free(methods);
-		free(tries);
-		return r == ERR_OK ? 1 : -1;
+		return keys_setup(s) == ERR_OK ? 1 : -1;
 	case TRANSPORT_EV_AUTH_BANNER:
 		{
 			/* the banner comes as the server wrote it: one say()

@@ -15,6 +15,7 @@
 #   7. another user: refused by the directory, and by SO_PEERCRED when
 #      the directory and the socket are opened to everyone
 #   8. hostile clients next to a well-behaved session
+#  11. an agent waiting for its user (ssh-add -c) holds up no one
 #  10. no growth of fds or memory over 1,000 sessions and 10,000 control
 #      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
@@ -790,6 +791,57 @@ if [ "$(daemon_pids)" = "$dpid" ]; then ok; else bad "8: daemon pid changed: [$d
 for _ in $(seq 30); do [ "$(fd_count "$dpid")" -eq "$fd8" ] && break; sleep 0.1; done
 n=$(fd_count "$dpid")
 if [ "$n" -eq "$fd8" ]; then ok; else bad "8: daemon fds $fd8 before, $n after the hostile clients: $(ls -l "/proc/$dpid/fd" | tail -n +2 | awk '{print $9 $10 $11}' | tr '\n' ' ')"; fi
+
+# =====================================================================
+# 11. an agent that asks its user before it signs (ssh-add -c): the
+# daemon waits for it on a worker, and serves everyone else meanwhile.
+# The real ssh-agent asks through SSH_ASKPASS, a script that says yes
+# once the test releases it (or after 30 s).
+note "11. an agent that waits for its user"
+cat > "$work/pub/confirm.sh" <<SH
+#!/bin/sh
+i=0
+while [ ! -e "$work/agent-release" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+echo yes
+SH
+chmod 755 "$work/pub/confirm.sh"
+ssh-keygen -q -t ed25519 -N '' -f "$work/agentkey" </dev/null
+cat "$work/agentkey.pub" >> "$home/.ssh/authorized_keys"
+agent_out=$(SSH_ASKPASS=$work/pub/confirm.sh SSH_ASKPASS_REQUIRE=force DISPLAY= \
+    setsid ssh-agent -s -a "$work/agent.sock" </dev/null 2>/dev/null)
+agent_pid=$(printf '%s\n' "$agent_out" | sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p')
+bg_pids="$bg_pids $agent_pid"
+SSH_AUTH_SOCK=$work/agent.sock ssh-add -q -c "$work/agentkey" </dev/null 2>/dev/null
+# another name for the same sshd: a transport of its own, logged in
+# with the agent's key only
+printf 'agented %s\n' "$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")" > "$work/agent_known_hosts"
+cat > "$work/cfg-agent" <<CFG
+Host agented
+  HostName localhost
+  HostKeyAlias agented
+  Port $SSHD_PORT
+  User $user
+  IdentityAgent $work/agent.sock
+  IdentityFile none
+  BatchMode yes
+  StrictHostKeyChecking yes
+  UserKnownHostsFile $work/agent_known_hosts
+  GlobalKnownHostsFile /dev/null
+CFG
+timeout -k 2 60 "$sb" exec -F "$work/cfg-agent" agented 'echo agent' </dev/null \
+    >"$work/agent.out" 2>"$work/agent.err" &
+agented=$!
+for _ in $(seq 100); do pgrep -f "$work/pub/confirm.sh" >/dev/null && break; sleep 0.1; done
+if pgrep -f "$work/pub/confirm.sh" >/dev/null; then ok; else bad "11: the agent never asked for confirmation: $(head -c 300 "$work/agent.err")"; fi
+x target 'echo meanwhile'
+if [ $rc -eq 0 ] && [ "$(out)" = meanwhile ] && alive "$agented"; then ok; else
+	bad "11: an exec while the agent waits for its user: $(seen), the waiting one alive: $(alive "$agented" && echo yes || echo no)"; fi
+touch "$work/agent-release"
+wait "$agented"
+r=$?
+if [ $r -eq 0 ] && [ "$(cat "$work/agent.out")" = agent ]; then ok; else
+	bad "11: the exec signed for by the agent: rc=$r out=[$(cat "$work/agent.out")] err=[$(head -c 300 "$work/agent.err")]"; fi
+kill "$agent_pid" 2>/dev/null
 
 # =====================================================================
 # 10. no growth over many sessions
