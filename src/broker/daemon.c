@@ -42,6 +42,7 @@
 #include "common/loop.h"
 #include "common/mem.h"
 #include "config/config.h"
+#include "proxy/proxy.h"
 #include "transport/transport.h"
 
 #define IDLE_DEFAULT_MS (10u * 60 * 1000)   /* as ControlPersist 10m */
@@ -304,6 +305,32 @@ blocking_done(void *ctx, int cancelled)
 		pconn_refresh(pc);
 	pconn_release(pc);
 	free(b);
+}
+
+/* A ProxyCommand whose connection ended: given its grace on a worker
+ * (a command that ignores SIGTERM would otherwise hold the loop). */
+static void
+child_end_work(void *ctx)
+{
+	proxy_child_kill_free(ctx, DIRECT_CHILD_GRACE_MS);
+}
+
+static void
+child_end_done(void *ctx, int cancelled)
+{
+	/* the daemon is stopping: no grace left to give */
+	if (cancelled)
+		proxy_child_kill_free(ctx, 0);
+}
+
+static void
+dispose_child(void *ctx, struct proxy_child *c)
+{
+	struct daemon *dm = ctx;
+
+	if (dm->wq == NULL ||
+	    workq_submit(dm->wq, child_end_work, child_end_done, c) != ERR_OK)
+		proxy_child_kill_free(c, 0);
 }
 
 static int
@@ -2779,6 +2806,7 @@ cmd_daemon(int argc, char **argv)
 	}
 	loop_set_before_sleep(dm.loop, before_sleep, &dm);
 	direct_set_keepalive_default(keepalive_default, &dm);
+	direct_set_child_disposer(dispose_child, &dm);
 	dm.started_ms = loop_now_ms(dm.loop);
 	dlog("listening on %s%s%s", dm.path, settings_path(dm.settings) != NULL ?
 	    ", settings from " : "", settings_path(dm.settings) != NULL ?
@@ -2809,6 +2837,7 @@ cmd_daemon(int argc, char **argv)
 	while (dm.conns != NULL)
 		pconn_fail(dm.conns, "the daemon is shutting down");
 	workq_free(dm.wq);
+	dm.wq = NULL;
 	if (dm.listen_h != NULL)
 		loop_fd_del(dm.listen_h);
 	if (dm.listen_fd != -1) {
@@ -2817,6 +2846,7 @@ cmd_daemon(int argc, char **argv)
 	}
 	loop_free(dm.loop);
 	direct_set_keepalive_default(NULL, NULL);
+	direct_set_child_disposer(NULL, NULL);
 	settings_free(dm.settings);
 	{
 		size_t k;

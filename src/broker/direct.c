@@ -146,6 +146,18 @@ direct_set_keepalive_default(void (*fn)(void *ctx, const char *destination,
 	keepalive_default_ctx = ctx;
 }
 
+/* The daemon's way to end a ProxyCommand without waiting for it. */
+static void (*child_disposer)(void *ctx, struct proxy_child *c);
+static void *child_disposer_ctx;
+
+void
+direct_set_child_disposer(void (*fn)(void *ctx, struct proxy_child *c),
+    void *ctx)
+{
+	child_disposer = fn;
+	child_disposer_ctx = ctx;
+}
+
 /* One hop of the connection. */
 struct direct_hop {
 	char *label;            /* as the user wrote it, for messages */
@@ -752,8 +764,12 @@ hop_clear(struct direct_hop *h)
 {
 	if (h->fd != -1)
 		close(h->fd);
-	/* the ProxyCommand goes with the connection, reaped */
-	proxy_child_kill_free(h->child, 500);
+	/* the ProxyCommand goes with the connection, reaped: given a
+	 * moment to leave on SIGTERM, away from the daemon's loop */
+	if (h->child != NULL && child_disposer != NULL)
+		child_disposer(child_disposer_ctx, h->child);
+	else
+		proxy_child_kill_free(h->child, DIRECT_CHILD_GRACE_MS);
 	proxy_tcp_free(h->tcp);
 	login_free(h->login);
 	transport_free(h->t);

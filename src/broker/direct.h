@@ -84,6 +84,17 @@ int direct_answer(struct direct *d, const char *answer);
 void direct_set_keepalive_default(void (*fn)(void *ctx,
     const char *destination, uint32_t *interval, uint32_t *count),
     void *ctx);
+/* How long a ProxyCommand has to exit on SIGTERM when its connection
+ * ends, before SIGKILL. */
+#define DIRECT_CHILD_GRACE_MS 500
+/* Where ProxyCommand children go when their connection ends: fn must see
+ * each one ended and reaped, with proxy_child_kill_free(c,
+ * DIRECT_CHILD_GRACE_MS) where blocking is fine (the daemon's worker).
+ * fn may run on a worker thread.  NULL: reaped at once, in place
+ * (direct mode). */
+struct proxy_child;
+void direct_set_child_disposer(void (*fn)(void *ctx, struct proxy_child *c),
+    void *ctx);
 /* The pool's key for a resolved connection: user, host, port, host key
  * alias of every hop and the first hop's ProxyCommand; caller frees. */
 char *direct_key(const struct direct *d);

@@ -16,6 +16,7 @@
 #      the directory and the socket are opened to everyone
 #   8. hostile clients next to a well-behaved session
 #  11. an agent waiting for its user (ssh-add -c) holds up no one
+#  12. a ProxyCommand deaf to SIGTERM: killed and reaped after close
 #  10. no growth of fds or memory over 1,000 sessions and 10,000 control
 #      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
@@ -842,6 +843,38 @@ r=$?
 if [ $r -eq 0 ] && [ "$(cat "$work/agent.out")" = agent ]; then ok; else
 	bad "11: the exec signed for by the agent: rc=$r out=[$(cat "$work/agent.out")] err=[$(head -c 300 "$work/agent.err")]"; fi
 kill "$agent_pid" 2>/dev/null
+
+# =====================================================================
+# 12. a ProxyCommand transport, its command deaf to SIGTERM: closing it
+# leaves the daemon serving, and the command is killed and reaped (its
+# grace runs on a worker, not on the loop)
+note "12. a ProxyCommand that ignores SIGTERM"
+cat > "$work/cfg-proxy" <<CFG
+Host proxied
+  HostName 127.0.0.1
+  Port $SSHD_PORT
+  User $user
+  ProxyCommand sh -c 'echo \$\$ > $work/proxy.pid; trap "" TERM; exec socat - TCP:%h:%p'
+  IdentityFile $work/id
+  IdentitiesOnly yes
+  IdentityAgent none
+  BatchMode yes
+  StrictHostKeyChecking yes
+  UserKnownHostsFile $SSHD_KNOWN_HOSTS
+  GlobalKnownHostsFile /dev/null
+CFG
+rm -f "$work/proxy.pid"
+sb exec -F "$work/cfg-proxy" proxied 'echo via-proxy' </dev/null
+ppid_=$(cat "$work/proxy.pid" 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$(out)" = via-proxy ] && [ -n "$ppid_" ] && alive "$ppid_"; then ok; else
+	bad "12: exec through a ProxyCommand: $(seen), proxy pid [$ppid_]"; fi
+sb close proxied
+if [ $rc -eq 0 ]; then ok; else bad "12: close of the ProxyCommand transport: $(seen)"; fi
+x target 'echo still'
+if [ $rc -eq 0 ] && [ "$(out)" = still ]; then ok; else bad "12: exec after closing it: $(seen)"; fi
+# reaped too: not even a zombie is left
+for _ in $(seq 50); do [ -e "/proc/$ppid_" ] || break; sleep 0.1; done
+if [ -n "$ppid_" ] && [ ! -e "/proc/$ppid_" ]; then ok; else bad "12: the ProxyCommand ($ppid_) outlived its transport by 5 s: $(cat "/proc/$ppid_/status" 2>/dev/null | grep -E '^(State|PPid)' | tr '\n' ' ')"; fi
 
 # =====================================================================
 # 10. no growth over many sessions
