@@ -312,12 +312,12 @@ request(struct mux_conn *c, struct mux_msg *m, struct mux_msg *reply)
  * argv[*destp]; the command follows it. */
 static int
 find_destination(int argc, char **argv, int *destp, int *want_tty,
-    int *no_tty, int *subsystem)
+    int *no_tty, int *subsystem, int *no_command)
 {
 	static const char with_arg[] = "bceilmopBDEFIJLOQRSWw";
 	int i, j;
 
-	*want_tty = *no_tty = *subsystem = 0;
+	*want_tty = *no_tty = *subsystem = *no_command = 0;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -339,6 +339,8 @@ find_destination(int argc, char **argv, int *destp, int *want_tty,
 				*no_tty = 1;
 			else if (a[j] == 's')
 				*subsystem = 1;
+			else if (a[j] == 'N')
+				*no_command = 1;
 		}
 	}
 	if (i >= argc) {
@@ -406,7 +408,8 @@ cmd_exec_daemon(int argc, char **argv)
 	struct mux_conn c;
 	struct mux_msg m, reply;
 	char *command = NULL;
-	int dest, want_tty, no_tty, subsystem, is_tty, status = 255, i, r;
+	int dest, want_tty, no_tty, subsystem, no_command, is_tty;
+	int status = 255, i, r;
 	int direct, autostart, fds[3] = { 0, 1, 2 }, daemon_pid = 0;
 	size_t n = 1;
 	uint32_t session_id = 0;
@@ -414,7 +417,7 @@ cmd_exec_daemon(int argc, char **argv)
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
 	if (find_destination(argc, argv, &dest, &want_tty, &no_tty,
-	    &subsystem) != 0)
+	    &subsystem, &no_command) != 0)
 		return 255;
 	(void)signal(SIGPIPE, SIG_IGN);
 	for (i = dest + 1; i < argc; i++)
@@ -428,6 +431,23 @@ cmd_exec_daemon(int argc, char **argv)
 	}
 	if (mux_open(autostart, &c) != 0)
 		goto out;
+	if (no_command) {
+		/* -N: no session; the transport and its forwardings (-L, -D)
+		 * stay in the daemon, as ssh -fN leaves its master behind */
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_C_EXT_PREWARM;
+		m.argv = (const char *const *)argv;
+		m.argc = (size_t)(dest + 1);
+		if (request(&c, &m, &reply) != 0)
+			goto out;
+		if (reply.type == MUX_S_OK)
+			status = 0;
+		else
+			fprintf(stderr, "%s\n", reply.reason != NULL ?
+			    reply.reason : "sshbroker: refused");
+		mux_msg_free(&reply);
+		goto out;
+	}
 	/* the selection and the session request go out together: the
 	 * daemon reads the second once the first is done, and a failed
 	 * selection fails both (one round trip saved on every exec) */
@@ -553,7 +573,7 @@ cmd_forward(int argc, char **argv)
 	struct mux_msg m, reply;
 	char *spec = NULL, *colon;
 	long port;
-	int direct, autostart, status = 255, dest, t, T, sub, i, r;
+	int direct, autostart, status = 255, dest, t, T, sub, nc, i, r;
 
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
@@ -568,7 +588,7 @@ cmd_forward(int argc, char **argv)
 		argv++;
 	}
 	if (spec == NULL || find_destination(argc, argv, &dest, &t, &T,
-	    &sub) != 0 || dest + 1 != argc) {
+	    &sub, &nc) != 0 || dest + 1 != argc) {
 		fprintf(stderr, "usage: sshbroker forward -W host:port "
 		    "[ssh options] destination\n");
 		return 255;
@@ -638,11 +658,11 @@ cmd_connect(int argc, char **argv)
 {
 	struct mux_conn c;
 	struct mux_msg reply;
-	int direct, autostart, status = 255, dest, t, T, s;
+	int direct, autostart, status = 255, dest, t, T, s, nc;
 
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
-	if (find_destination(argc, argv, &dest, &t, &T, &s) != 0)
+	if (find_destination(argc, argv, &dest, &t, &T, &s, &nc) != 0)
 		return 255;
 	if (mux_open(autostart, &c) == 0 &&
 	    argv_request(&c, MUX_C_EXT_PREWARM, dest + 1, argv, &reply) == 0) {

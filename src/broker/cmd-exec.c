@@ -430,6 +430,30 @@ cmd_exec(int argc, char **argv)
 	}
 	s.d = &d;
 	{
+		/* -L, -D, LocalForward...: the daemon holds forwardings; a
+		 * single process that ends with its command does not, and
+		 * says so rather than leave them silently out */
+		struct config_forward f;
+		char *strict = direct_cfg(&d, "exitonforwardfailure");
+		size_t i;
+		int any = 0;
+
+		for (i = 0; i < 256 && config_result_forward(d.res, i, &f); i++) {
+			fprintf(stderr, "sshbroker: --direct sets up no "
+			    "forwarding (%s %d): use the daemon\n",
+			    f.type == CONFIG_FWD_REMOTE ? "RemoteForward" :
+			    f.type == CONFIG_FWD_DYNAMIC ? "DynamicForward" :
+			    "LocalForward", f.listen_port);
+			any = 1;
+		}
+		if (any && strict != NULL && strcmp(strict, "yes") == 0) {
+			free(strict);
+			direct_close(&d);
+			return 255;
+		}
+		free(strict);
+	}
+	{
 		char *st = direct_cfg(&d, "sessiontype");
 
 		s.session = st == NULL ? SESSION_DEFAULT :

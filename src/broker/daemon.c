@@ -37,6 +37,7 @@
 #include "broker/mux.h"
 #include "broker/settings.h"
 #include "broker/sock.h"
+#include "broker/socks.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/loop.h"
@@ -132,6 +133,8 @@ struct session {
 	int started;            /* its channel was asked for on pc */
 	int opened, closed_remote, eof_sent, exit_status, exit_signal;
 	int draining;           /* channel closed, output still to write */
+	int eof_received;       /* a forwarded socket: shut its writing side
+	                         * once what came before the EOF is written */
 	struct sfd in, out, err;
 	/* the request */
 	int want_tty, subsystem;
@@ -171,6 +174,48 @@ struct client {
 	uint32_t next_session_id;
 	int closing;                /* close once out is flushed */
 	int waiting;                /* a request waits for resolution */
+	/* not a client at all: the holder of a forwarding's connections
+	 * (no socket; what it would be sent goes to the log) */
+	struct fwd *fwd;
+};
+
+/* A SOCKS client of a dynamic forwarding, still saying where to. */
+struct socks_wait {
+	struct fwd *fl;
+	struct socks_wait *next;
+	int fd;
+	struct loop_fd *h;
+	struct loop_timer *timer;
+	unsigned char in[1024];
+	size_t len;
+	int method_sent;
+};
+
+/*
+ * A forwarding (-L, -D) on one connection: its listening sockets, and a
+ * pseudo client whose sessions are the forwarded connections, so that
+ * everything a connection does to its clients' sessions (start them when
+ * it is ready, end them when it dies) happens to these too.  It lives as
+ * long as the connection, or until cancelled (ssh -O cancel).
+ */
+struct fwd {
+	struct daemon *dm;
+	struct fwd *next;
+	struct pconn *pc;           /* holds a reference */
+	struct client *owner;
+	int dynamic;
+	char *listen_host;          /* as asked; NULL: GatewayPorts decides */
+	int listen_port;            /* as asked; 0: the system's pick */
+	int bound_port;
+	char *connect_host;         /* -L */
+	int connect_port;
+	char *name;                 /* "-L 8080:host:80" */
+	int fds[2];
+	struct loop_fd *h[2];
+	size_t n_fds;
+	struct socks_wait *socks;
+	unsigned int n_socks;
+	unsigned long long accepted;
 };
 
 struct daemon {
@@ -181,6 +226,7 @@ struct daemon {
 	char path[108];
 	struct pconn *conns;
 	struct client *clients;
+	struct fwd *fwds;
 	unsigned int next_client;
 	uint64_t idle_ms;
 	uint64_t started_ms;
@@ -210,6 +256,11 @@ static void carrier_detach(struct pconn *pc);
 static void carrier_pump(struct pconn *pc);
 static void pconn_listen_control_path(struct pconn *pc);
 static void pconn_listen_control_path_at(struct pconn *pc, char *path);
+static int fwd_open_all(struct client *cl, struct pconn *pc,
+    const struct config_result *res);
+static void fwd_free(struct fwd *fl);
+static void status_forwards(struct daemon *dm, const struct pconn *pc,
+    struct buf *b, int yaml);
 
 /* ------------------------------------------------------------ logging */
 
@@ -455,6 +506,13 @@ keepalive_default(void *ctx, const char *destination, uint32_t *interval,
 static int
 client_send(struct client *cl, const struct mux_msg *m)
 {
+	if (cl->fwd != NULL) {
+		/* a forwarded connection has nobody to tell but the log */
+		if (m->type == MUX_S_FAILURE || m->type == MUX_S_EXT_MESSAGE)
+			dlog("forwarding %s: %s", cl->fwd->name,
+			    m->type == MUX_S_FAILURE ? m->reason : m->text);
+		return ERR_OK;
+	}
 	if (cl->closing)
 		return ERR_OK;
 	if (mux_encode(cl->out, m) != ERR_OK) {
@@ -633,6 +691,13 @@ sfd_flush(struct session *s, struct sfd *f)
 		(void)buf_consume(f->out, (size_t)n);
 		if (s->opened && !s->closed_remote)
 			(void)channel_consumed(s->pc->d->t, s->chan, (size_t)n);
+	}
+	/* the far end finished writing: so does the forwarded socket, as
+	 * ssh does, once everything before the EOF is out */
+	if (s->eof_received == 1 && f == &s->out && f->fd != -1 &&
+	    (f->out == NULL || buf_len(f->out) == 0)) {
+		(void)shutdown(f->fd, SHUT_WR);
+		s->eof_received = 2;
 	}
 }
 
@@ -1021,6 +1086,10 @@ session_event(struct session *s, const struct transport_event *ev)
 		s->exit_signal = 1;
 		return 0;
 	case TRANSPORT_EV_CHANNEL_EOF:
+		if (s->cl->fwd != NULL && s->eof_received == 0) {
+			s->eof_received = 1;
+			sfd_flush(s, &s->out);
+		}
 		return 0;
 	case TRANSPORT_EV_CHANNEL_CLOSED:
 		s->closed_remote = 1;
@@ -1059,7 +1128,7 @@ session_free(struct session *s, int tell_client)
 	}
 	/* a stdio forward ends by closing the control connection: stock
 	 * ssh -W takes an exit message there for an error */
-	if (tell_client && s->kind == SK_STDIO)
+	if (tell_client && s->kind == SK_STDIO && cl->fwd == NULL)
 		cl->closing = 1;
 	else if (tell_client)
 		session_exit_message(s);
@@ -1235,6 +1304,16 @@ pconn_fail(struct pconn *pc, const char *why)
 			cl->pc_error = said_text(&pc->said, "connection lost");
 			cl->pc = NULL;
 			pconn_release(pc);
+		}
+	}
+	/* its forwardings stop listening: nothing is left to carry them */
+	{
+		struct fwd *fl, *fnext;
+
+		for (fl = pc->dm->fwds; fl != NULL; fl = fnext) {
+			fnext = fl->next;
+			if (fl->pc == pc)
+				fwd_free(fl);
 		}
 	}
 	if (pc->fdh != NULL) {
@@ -1806,6 +1885,7 @@ resolve_done(void *ctx, int cancelled)
 	struct resolve_job *j = ctx;
 	struct daemon *dm = j->dm;
 	struct client *cl = client_by_id(dm, j->client_id);
+	const struct config_result *res;
 	struct pconn *pc;
 	char *why;
 	struct session *rs = NULL;
@@ -1869,6 +1949,9 @@ resolve_done(void *ctx, int cancelled)
 		cl->n_sendenv = cfg_list(j->d->res, "sendenv", &cl->sendenv);
 		cl->n_setenv = cfg_list(j->d->res, "setenv", &cl->setenv);
 	}
+	/* the request's own resolution, for its forwardings: alive until
+	 * the end of this function whether the pool takes it or not */
+	res = j->d != NULL ? j->d->res : NULL;
 	if ((pc = pool_adopt(dm, j)) == NULL && j->carrier_for == NULL &&
 	    cl == NULL)
 		goto out;
@@ -1898,7 +1981,13 @@ resolve_done(void *ctx, int cancelled)
 			pconn_release(cl->pc);
 		cl->pc = pc;
 		pc->refs++;
-		if (pc->state == PC_READY || cl->pending.type ==
+		/* -L, -D, LocalForward, DynamicForward: listening from now
+		 * on, carried once the connection is up */
+		if (res != NULL && fwd_open_all(cl, pc, res) != 0) {
+			cl->waiting = 0;
+			client_fail(cl, j->request_id, "sshbroker: a forwarding "
+			    "failed and ExitOnForwardFailure is set");
+		} else if (pc->state == PC_READY || cl->pending.type ==
 		    MUX_C_EXT_SELECT) {
 			cl->waiting = 0;
 			client_ok(cl, j->request_id);
@@ -2096,12 +2185,536 @@ status_text(struct daemon *dm, int yaml)
 			    state, pc->n_sessions, pc->sessions_total,
 			    (unsigned long long)in, (unsigned long long)out, idle,
 			    (unsigned long long)(now - pc->created_ms) / 1000);
+		status_forwards(dm, pc, b, yaml);
 	}
 	if (yaml && dm->conns == NULL)
 		(void)buf_put_cstr(b, "  []\n");
 	t = buf_dup_cstr(b);
 	buf_free(b);
 	return t;
+}
+
+/* ------------------------------------------------------------ forwarding */
+
+#define FWD_SOCKS_MAX 64                /* handshakes at once, per listener */
+#define FWD_SOCKS_WAIT_MS (30u * 1000)  /* to say where to */
+
+static void
+socks_wait_free(struct socks_wait *w, int close_fd)
+{
+	struct socks_wait **pp;
+
+	for (pp = &w->fl->socks; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->fl->n_socks--;
+	if (w->h != NULL)
+		loop_fd_del(w->h);
+	loop_timer_cancel(&w->timer);
+	if (close_fd)
+		close(w->fd);
+	mem_wipe(w->in, sizeof(w->in));
+	free(w);
+}
+
+/* One forwarded connection: fd <-> a direct-tcpip channel to host:port;
+ * early holds bytes the client sent before the channel was asked for. */
+static void
+fwd_session(struct fwd *fl, int fd, const char *host, int port,
+    const unsigned char *early, size_t early_len)
+{
+	struct client *cl = fl->owner;
+	struct pconn *pc = fl->pc;
+	struct session *s;
+	int out;
+
+	if (early_len > SESSION_IO_CHUNK ||
+	    (out = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		close(fd);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->fwd_host = strdup(host)) == NULL) {
+		free(s);
+		close(fd);
+		close(out);
+		return;
+	}
+	s->cl = cl;
+	s->pc = pc;
+	pc->refs++;
+	s->kind = SK_STDIO;
+	s->fwd_port = (uint32_t)port;
+	s->exit_status = -1;
+	s->id = ++cl->next_session_id;
+	if (s->id == 0)
+		s->id = ++cl->next_session_id;
+	sfd_init(&s->in);
+	sfd_init(&s->out);
+	sfd_init(&s->err);
+	sfd_adopt(&s->in, fd);
+	sfd_adopt(&s->out, out);
+	memcpy(s->inbuf, early, early_len);
+	s->in_len = early_len;
+	s->next = cl->sessions;
+	cl->sessions = s;
+	fl->accepted++;
+	if (pc->state == PC_READY && session_start(s) != ERR_OK) {
+		dlog("forwarding %s: cannot open a channel", fl->name);
+		session_free(s, 0);
+		return;
+	}
+	pconn_refresh(pc);
+}
+
+static void
+socks_timeout_cb(void *ctx)
+{
+	struct socks_wait *w = ctx;
+
+	w->timer = NULL;
+	dlog("forwarding %s: a SOCKS client said nothing for %u s",
+	    w->fl->name, FWD_SOCKS_WAIT_MS / 1000);
+	socks_wait_free(w, 1);
+}
+
+/* What a SOCKS client sent so far: wait, refuse, or connect. */
+static void
+socks_wait_cb(void *ctx, unsigned int events)
+{
+	struct socks_wait *w = ctx;
+	struct socks_request rq;
+	unsigned char reply[16];
+	const char *why = NULL;
+	size_t n_reply;
+	ssize_t n;
+	int r, fd;
+
+	(void)events;
+	n = recv(w->fd, w->in + w->len, sizeof(w->in) - w->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		socks_wait_free(w, 1);
+		return;
+	}
+	w->len += (size_t)n;
+	memset(&rq, 0, sizeof(rq));
+	r = socks_parse(w->in, w->len, &rq, &why);
+	if (r == ERR_AGAIN && w->len == sizeof(w->in)) {
+		r = ERR_INVALID_FORMAT;
+		why = "SOCKS request too long";
+		rq.refusal_len = 0;
+	}
+	if (r == ERR_AGAIN) {
+		if (rq.greeted && !w->method_sent) {
+			n_reply = socks_method_reply(reply);
+			if (send(w->fd, reply, n_reply, MSG_DONTWAIT |
+			    MSG_NOSIGNAL) != (ssize_t)n_reply) {
+				socks_wait_free(w, 1);
+				return;
+			}
+			w->method_sent = 1;
+		}
+		return;
+	}
+	if (r != ERR_OK) {
+		dlog("forwarding %s: SOCKS client refused: %s", w->fl->name,
+		    why != NULL ? why : "malformed request");
+		/* a SOCKS5 client that sent its request at once still waits
+		 * for the method reply before the refusal */
+		if (rq.refusal_len > 0 && rq.greeted && !w->method_sent) {
+			n_reply = socks_method_reply(reply);
+			(void)send(w->fd, reply, n_reply, MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+		}
+		if (rq.refusal_len > 0)
+			(void)send(w->fd, rq.refusal, rq.refusal_len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		socks_wait_free(w, 1);
+		return;
+	}
+	if (rq.version == 5 && !w->method_sent) {
+		n_reply = socks_method_reply(reply);
+		if (send(w->fd, reply, n_reply, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+		    (ssize_t)n_reply) {
+			socks_wait_free(w, 1);
+			return;
+		}
+		w->method_sent = 1;
+	}
+	/* as ssh: success now, and the connection closes if the server
+	 * will not open the channel */
+	n_reply = socks_reply(&rq, 1, reply, sizeof(reply));
+	if (n_reply == 0 || send(w->fd, reply, n_reply, MSG_DONTWAIT |
+	    MSG_NOSIGNAL) != (ssize_t)n_reply) {
+		socks_wait_free(w, 1);
+		return;
+	}
+	fd = w->fd;
+	{
+		struct fwd *fl = w->fl;
+		unsigned char early[sizeof(w->in)];
+		size_t early_len = w->len - rq.used;
+
+		memcpy(early, w->in + rq.used, early_len);
+		socks_wait_free(w, 0);
+		fwd_session(fl, fd, rq.host, rq.port, early, early_len);
+		mem_wipe(early, sizeof(early));
+	}
+}
+
+static void
+fwd_accept_cb(void *ctx, unsigned int events)
+{
+	struct fwd *fl = ctx;
+	struct socks_wait *w;
+	size_t k;
+	int fd, i;
+
+	(void)events;
+	for (k = 0; k < fl->n_fds; k++) {
+		for (i = 0; i < 64; i++) {
+			fd = accept4(fl->fds[k], NULL, NULL, SOCK_CLOEXEC |
+			    SOCK_NONBLOCK);
+			if (fd == -1)
+				break;
+			if (!fl->dynamic) {
+				fwd_session(fl, fd, fl->connect_host,
+				    fl->connect_port, NULL, 0);
+				continue;
+			}
+			if (fl->n_socks >= FWD_SOCKS_MAX ||
+			    (w = calloc(1, sizeof(*w))) == NULL) {
+				dlog("forwarding %s: too many SOCKS handshakes "
+				    "at once; one refused", fl->name);
+				close(fd);
+				continue;
+			}
+			w->fl = fl;
+			w->fd = fd;
+			w->next = fl->socks;
+			fl->socks = w;
+			fl->n_socks++;
+			if (loop_fd_add(fl->dm->loop, fd, LOOP_IN, socks_wait_cb,
+			    w, &w->h) != ERR_OK ||
+			    loop_timer_add(fl->dm->loop,
+			    loop_now_ms(fl->dm->loop) + FWD_SOCKS_WAIT_MS,
+			    socks_timeout_cb, w, &w->timer) != ERR_OK)
+				socks_wait_free(w, 1);
+		}
+	}
+}
+
+static void
+fwd_free(struct fwd *fl)
+{
+	struct fwd **pp;
+	size_t k;
+
+	for (pp = &fl->dm->fwds; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == fl) {
+			*pp = fl->next;
+			break;
+		}
+	}
+	for (k = 0; k < fl->n_fds; k++) {
+		if (fl->h[k] != NULL)
+			loop_fd_del(fl->h[k]);
+		close(fl->fds[k]);
+	}
+	while (fl->socks != NULL)
+		socks_wait_free(fl->socks, 1);
+	if (fl->owner != NULL) {
+		/* its connections end with it, their channels closed */
+		fl->owner->fwd = NULL;
+		client_close(fl->owner);
+	}
+	pconn_release(fl->pc);
+	free(fl->listen_host);
+	free(fl->connect_host);
+	free(fl->name);
+	free(fl);
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return strcmp(a == NULL ? "" : a, b == NULL ? "" : b) == 0;
+}
+
+static struct fwd *
+fwd_find(struct daemon *dm, const struct pconn *pc,
+    const struct config_forward *f)
+{
+	struct fwd *fl;
+
+	for (fl = dm->fwds; fl != NULL; fl = fl->next) {
+		if (fl->pc == pc && fl->dynamic ==
+		    (f->type == CONFIG_FWD_DYNAMIC) &&
+		    fl->listen_port == f->listen_port &&
+		    str_same(fl->listen_host, f->listen_host) &&
+		    (fl->dynamic || (fl->connect_port == f->connect_port &&
+		    str_same(fl->connect_host, f->connect_host))))
+			return fl;
+	}
+	return NULL;
+}
+
+/* How ssh writes a forwarding in its messages. */
+static char *
+fwd_describe(const struct config_forward *f)
+{
+	char *t = NULL;
+	const char *lh = f->listen_host;
+	int r;
+
+	if (f->type == CONFIG_FWD_DYNAMIC)
+		r = asprintf(&t, "-D %s%s%s%d", lh != NULL ? "[" : "",
+		    lh != NULL ? lh : "", lh != NULL ? "]:" : "",
+		    f->listen_port);
+	else
+		r = asprintf(&t, "-%c %s%s%s%d:%s:%d",
+		    f->type == CONFIG_FWD_REMOTE ? 'R' : 'L',
+		    lh != NULL ? "[" : "", lh != NULL ? lh : "",
+		    lh != NULL ? "]:" : "", f->listen_port,
+		    f->connect_host != NULL ? f->connect_host :
+		    f->connect_path != NULL ? f->connect_path : "",
+		    f->connect_port);
+	if (r < 0)
+		return NULL;
+	/* it reaches log lines and status's YAML quoted: nothing that
+	 * would end the quotes or the line */
+	for (r = 0; t[r] != '\0'; r++)
+		if (t[r] < 0x21 && t[r] != ' ')
+			t[r] = '?';
+		else if (t[r] == '"' || t[r] == '\\' || t[r] == 0x7f)
+			t[r] = '?';
+	return t;
+}
+
+/*
+ * Starts forwarding f over pc (ssh -L, -D; LocalForward, DynamicForward,
+ * or a stock ssh's MUX_C_OPEN_FWD).  One that is already there is kept,
+ * as an OpenSSH master answers a duplicate.  0, or -1 with why.
+ */
+static int
+fwd_open(struct daemon *dm, struct pconn *pc, const struct config_forward *f,
+    int gateway, char *why, size_t whylen)
+{
+	struct fwd *fl;
+	char *name = fwd_describe(f);
+	size_t k;
+
+	if (name == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (f->type == CONFIG_FWD_REMOTE) {
+		snprintf(why, whylen, "%s: remote forwarding is not supported "
+		    "by sshbroker yet", name);
+		goto fail;
+	}
+	if (f->listen_path != NULL || f->connect_path != NULL ||
+	    f->listen_port == CONFIG_PORT_STREAMLOCAL ||
+	    f->connect_port == CONFIG_PORT_STREAMLOCAL) {
+		snprintf(why, whylen, "%s: Unix-domain socket forwarding is not "
+		    "supported by sshbroker yet", name);
+		goto fail;
+	}
+	if (f->type == CONFIG_FWD_LOCAL && (f->connect_host == NULL ||
+	    *f->connect_host == '\0' || f->connect_port <= 0 ||
+	    f->connect_port > 65535)) {
+		snprintf(why, whylen, "%s: no host and port to connect to", name);
+		goto fail;
+	}
+	if (fwd_find(dm, pc, f) != NULL) {
+		free(name);
+		return 0;
+	}
+	if ((fl = calloc(1, sizeof(*fl))) == NULL ||
+	    (fl->owner = calloc(1, sizeof(*fl->owner))) == NULL ||
+	    (fl->owner->in = buf_new(0)) == NULL ||
+	    (fl->owner->out = buf_new(0)) == NULL) {
+		if (fl != NULL && fl->owner != NULL) {
+			buf_free(fl->owner->in);
+			free(fl->owner);
+		}
+		free(fl);
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	fl->dm = dm;
+	fl->name = name;
+	fl->dynamic = f->type == CONFIG_FWD_DYNAMIC;
+	fl->listen_port = f->listen_port;
+	fl->connect_port = f->connect_port;
+	fl->fds[0] = fl->fds[1] = -1;
+	fl->pc = pc;
+	pc->refs++;
+	fl->owner->dm = dm;
+	fl->owner->fd = -1;
+	fl->owner->hello_seen = 1;
+	fl->owner->id = ++dm->next_client;
+	fl->owner->fwd = fl;
+	fl->owner->next = dm->clients;
+	dm->clients = fl->owner;
+	fl->next = dm->fwds;
+	dm->fwds = fl;
+	if ((f->listen_host != NULL &&
+	    (fl->listen_host = strdup(f->listen_host)) == NULL) ||
+	    (f->connect_host != NULL &&
+	    (fl->connect_host = strdup(f->connect_host)) == NULL)) {
+		snprintf(why, whylen, "out of memory");
+		fwd_free(fl);
+		return -1;
+	}
+	if (sock_listen_tcp(f->listen_host, f->listen_port, gateway, fl->fds,
+	    &fl->n_fds, &fl->bound_port, why, whylen) != 0) {
+		/* as ssh words it: "bind [127.0.0.1]:8080: Address already
+		 * in use", then which forwarding could not be set up */
+		size_t l = strlen(why);
+
+		snprintf(why + l, whylen - l, "; %s not set up", fl->name);
+		fwd_free(fl);
+		return -1;
+	}
+	for (k = 0; k < fl->n_fds; k++) {
+		if (loop_fd_add(dm->loop, fl->fds[k], LOOP_IN, fwd_accept_cb, fl,
+		    &fl->h[k]) != ERR_OK) {
+			snprintf(why, whylen, "%s: cannot watch its socket",
+			    fl->name);
+			fwd_free(fl);
+			return -1;
+		}
+	}
+	dlog("%s: forwarding %s (port %d)", pc->name, fl->name,
+	    fl->bound_port);
+	return 0;
+ fail:
+	free(name);
+	return -1;
+}
+
+/* GatewayPorts of pc's destination, for a listen address left out. */
+static int
+fwd_gateway(const struct config_result *res)
+{
+	char *g = res != NULL ? config_result_get_dup(res, "gatewayports", 0) :
+	    NULL;
+	int yes = g != NULL && strcmp(g, "yes") == 0;
+
+	free(g);
+	return yes;
+}
+
+/* The forwardings a resolved request asks for, started on pc.  Each one
+ * that fails is said to the client; 0, or -1 when one failed and
+ * ExitOnForwardFailure says that ends the request. */
+static int
+fwd_open_all(struct client *cl, struct pconn *pc,
+    const struct config_result *res)
+{
+	struct config_forward f;
+	char why[512], line[600], *exit_on = config_result_get_dup(res,
+	    "exitonforwardfailure", 0);
+	int gateway = fwd_gateway(res), strict = exit_on != NULL &&
+	    strcmp(exit_on, "yes") == 0, failed = 0;
+	size_t i;
+
+	free(exit_on);
+	for (i = 0; i < 256 && config_result_forward(res, i, &f); i++) {
+		if (fwd_open(cl->dm, pc, &f, gateway, why, sizeof(why)) == 0)
+			continue;
+		snprintf(line, sizeof(line), "sshbroker: %s", why);
+		client_message(cl, line);
+		failed = 1;
+	}
+	return failed && strict ? -1 : 0;
+}
+
+/* MUX_C_OPEN_FWD and MUX_C_CLOSE_FWD from a stock ssh (ssh -L through
+ * the ControlPath, ssh -O forward, ssh -O cancel) or our own client. */
+static void
+fwd_request(struct client *cl, const struct mux_msg *m)
+{
+	struct config_forward f;
+	struct fwd *fl;
+	char why[512];
+
+	if (cl->pc == NULL || cl->pc->state == PC_DEAD) {
+		client_fail(cl, m->id, "no destination selected");
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.type = m->fwd_type == MUX_FWD_LOCAL ? CONFIG_FWD_LOCAL :
+	    m->fwd_type == MUX_FWD_DYNAMIC ? CONFIG_FWD_DYNAMIC :
+	    m->fwd_type == MUX_FWD_REMOTE ? CONFIG_FWD_REMOTE : 0;
+	if (f.type == 0 || (m->listen_port > 65535 &&
+	    m->listen_port != MUX_PORT_STREAMLOCAL)) {
+		client_fail(cl, m->id, "bad forwarding request");
+		return;
+	}
+	/* the master's GatewayPorts decides for an empty listen host */
+	f.listen_host = m->listen_host != NULL && *m->listen_host != '\0' ?
+	    m->listen_host : NULL;
+	f.listen_port = m->listen_port == MUX_PORT_STREAMLOCAL ?
+	    CONFIG_PORT_STREAMLOCAL : (int)m->listen_port;
+	if (f.listen_port == CONFIG_PORT_STREAMLOCAL)
+		f.listen_path = f.listen_host;
+	f.connect_host = m->connect_host;
+	f.connect_port = m->connect_port == MUX_PORT_STREAMLOCAL ?
+	    CONFIG_PORT_STREAMLOCAL : (int)m->connect_port;
+	if (f.connect_port == CONFIG_PORT_STREAMLOCAL)
+		f.connect_path = f.connect_host;
+	if (f.type == CONFIG_FWD_DYNAMIC)
+		f.connect_host = NULL;
+	if (m->type == MUX_C_CLOSE_FWD) {
+		if ((fl = fwd_find(cl->dm, cl->pc, &f)) == NULL) {
+			client_fail(cl, m->id, "unmatched forwarding");
+			return;
+		}
+		dlog("%s: forwarding %s cancelled", cl->pc->name, fl->name);
+		fwd_free(fl);
+		client_ok(cl, m->id);
+		return;
+	}
+	if (fwd_open(cl->dm, cl->pc, &f, fwd_gateway(cl->pc->d != NULL ?
+	    cl->pc->d->res : NULL), why, sizeof(why)) != 0) {
+		dlog("client %u: %s", cl->id, why);
+		client_fail(cl, m->id, why);
+		return;
+	}
+	client_ok(cl, m->id);
+}
+
+/* The forwardings pc carries, for status: each with the port it got
+ * and how many connections it has taken. */
+static void
+status_forwards(struct daemon *dm, const struct pconn *pc, struct buf *b,
+    int yaml)
+{
+	const struct fwd *fl;
+	int any = 0;
+
+	for (fl = dm->fwds; fl != NULL; fl = fl->next) {
+		if (fl->pc != pc)
+			continue;
+		if (yaml && !any)
+			(void)buf_put_cstr(b, "    forwards:\n");
+		any = 1;
+		if (yaml)
+			(void)buf_putf(b, "      - spec: \"%s\"\n"
+			    "        port: %d\n        connections: %llu\n",
+			    fl->name, fl->bound_port, fl->accepted);
+		else
+			(void)buf_putf(b, "    forwarding %s  port %d  "
+			    "connections %llu\n", fl->name, fl->bound_port,
+			    fl->accepted);
+	}
 }
 
 /* ------------------------------------------------------------ requests */
@@ -2308,6 +2921,10 @@ client_request(struct client *cl, struct mux_msg *m)
 		}
 		return;
 	}
+	case MUX_C_OPEN_FWD:
+	case MUX_C_CLOSE_FWD:
+		fwd_request(cl, m);
+		return;
 	case MUX_C_EXT_STOP:
 		client_ok(cl, m->id);
 		dlog("stopping on request of client %u", cl->id);
@@ -2506,6 +3123,12 @@ client_close(struct client *cl)
 	struct client **pp;
 	size_t i;
 
+	/* a forwarding's holder goes with its forwarding */
+	if (cl->fwd != NULL) {
+		fwd_free(cl->fwd);
+		return;
+	}
+
 	for (pp = &cl->dm->clients; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == cl) {
 			*pp = cl->next;
@@ -2536,7 +3159,8 @@ client_close(struct client *cl)
 		pconn_release(cl->pc);
 	if (cl->h != NULL)
 		loop_fd_del(cl->h);
-	close(cl->fd);
+	if (cl->fd != -1)
+		close(cl->fd);
 	buf_free(cl->in);
 	buf_free(cl->out);
 	free(cl);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -287,4 +289,119 @@ int
 sock_recv_fd(int sock, int *fdp)
 {
 	return proxy_recv_fd(sock, fdp);
+}
+
+/* One listening TCP socket on addr; -1 with why. */
+static int
+listen_tcp_one(const struct sockaddr *addr, socklen_t addrlen, int v6only,
+    int *fdp, char *why, size_t whylen)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+	int fd, on = 1, port;
+
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)addr;
+
+		(void)inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
+		port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const void *)addr;
+
+		(void)inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
+		port = ntohs(a->sin6_port);
+	}
+	if ((fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (addr->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only));
+	if (bind(fd, addr, addrlen) == -1 || listen(fd, 128) == -1) {
+		snprintf(why, whylen, "bind [%s]:%d: %s", text, port,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int
+sock_listen_tcp(const char *host, int port, int gateway, int fds[2],
+    size_t *nfds, int *boundp, char *why, size_t whylen)
+{
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+	char why6[256];
+	int loopback, wildcard;
+
+	*nfds = 0;
+	fds[0] = fds[1] = -1;
+	if (port < 0 || port > 65535) {
+		snprintf(why, whylen, "bad port %d", port);
+		return -1;
+	}
+	wildcard = (host == NULL && gateway) || (host != NULL &&
+	    (*host == '\0' || strcmp(host, "*") == 0));
+	loopback = !wildcard && (host == NULL ||
+	    strcmp(host, "localhost") == 0);
+	memset(&a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	a4.sin_family = AF_INET;
+	a4.sin_port = htons((uint16_t)port);
+	a6.sin6_family = AF_INET6;
+	a6.sin6_port = htons((uint16_t)port);
+	if (wildcard) {
+		/* one dual-stack socket; IPv4 alone where IPv6 is off */
+		a6.sin6_addr = in6addr_any;
+		if (listen_tcp_one((struct sockaddr *)&a6, sizeof(a6), 0,
+		    &fds[0], why6, sizeof(why6)) == -1) {
+			a4.sin_addr.s_addr = htonl(INADDR_ANY);
+			if (listen_tcp_one((struct sockaddr *)&a4, sizeof(a4), 0,
+			    &fds[0], why, whylen) == -1)
+				return -1;
+		}
+	} else if (loopback) {
+		a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (listen_tcp_one((struct sockaddr *)&a4, sizeof(a4), 0,
+		    &fds[0], why, whylen) == -1)
+			return -1;
+		/* ::1 too, on the same port, where the host has IPv6 */
+		a6.sin6_addr = in6addr_loopback;
+		a6.sin6_port = htons((uint16_t)bound_port(fds[0]));
+		if (listen_tcp_one((struct sockaddr *)&a6, sizeof(a6), 1,
+		    &fds[1], why6, sizeof(why6)) == 0)
+			*nfds = 1;
+	} else if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+		if (listen_tcp_one((struct sockaddr *)&a4, sizeof(a4), 0,
+		    &fds[0], why, whylen) == -1)
+			return -1;
+	} else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		if (listen_tcp_one((struct sockaddr *)&a6, sizeof(a6), 1,
+		    &fds[0], why, whylen) == -1)
+			return -1;
+	} else {
+		snprintf(why, whylen, "listen address \"%.100s\": give a "
+		    "numeric address, localhost or *", host);
+		return -1;
+	}
+	*nfds += 1;     /* fds[0], and fds[1] when ::1 is there too */
+	*boundp = bound_port(fds[0]);
+	return 0;
 }

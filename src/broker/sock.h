@@ -61,4 +61,17 @@ int sock_peer_is_us(int fd, int *pidp);
 int sock_send_fd(int sock, int fd);
 int sock_recv_fd(int sock, int *fdp);
 
+/*
+ * TCP listeners for a forwarding (-L, -D), as ssh binds them: host NULL
+ * is the loopback addresses (127.0.0.1 and ::1), or every address when
+ * gateway is set (GatewayPorts); "" and "*" are every address;
+ * "localhost" is the loopback ones; anything else must be a numeric
+ * address (a name would mean a lookup on the daemon's loop).  port 0
+ * takes one the system picks, the same on both loopback addresses.
+ * Non-blocking, close-on-exec, SO_REUSEADDR as ssh sets it.  Returns 0
+ * with 1 or 2 fds in fds[], *nfds and the port in *boundp; -1 with why.
+ */
+int sock_listen_tcp(const char *host, int port, int gateway, int fds[2],
+    size_t *nfds, int *boundp, char *why, size_t whylen);
+
 #endif

@@ -121,6 +121,30 @@ size_t config_result_command_index(const struct config_result *r);
 const char *config_result_stdio_forward(const struct config_result *r,
     int *portp);
 
+/* One forwarding the connection asks for (LocalForward, RemoteForward,
+ * DynamicForward, -L, -R, -D), as ssh -G lists them.  Ports are
+ * CONFIG_PORT_STREAMLOCAL where a path stands for host:port. */
+#define CONFIG_PORT_STREAMLOCAL (-2)
+enum config_forward_type {
+	CONFIG_FWD_LOCAL = 1,
+	CONFIG_FWD_REMOTE,
+	CONFIG_FWD_DYNAMIC,
+};
+struct config_forward {
+	enum config_forward_type type;
+	const char *listen_host;        /* NULL: as GatewayPorts says */
+	int listen_port;
+	const char *listen_path;
+	const char *connect_host;       /* NULL for DYNAMIC */
+	int connect_port;
+	const char *connect_path;
+};
+/* The i-th forwarding of r in *f (pointers valid while r lives); 0 past
+ * the last one.  Local and dynamic ones first, then remote ones, each in
+ * the order given; none with ClearAllForwardings. */
+int config_result_forward(const struct config_result *r, size_t i,
+    struct config_forward *f);
+
 /* ProxyJump as ssh runs it: the hop nearest the destination (*hostp,
  * *userp or NULL, *portp or <= 0 for the hop's own) and the hops before
  * it as a -J list (*extrap, NULL when none).  0 when there is no jump. */

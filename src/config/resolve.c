@@ -2525,6 +2525,36 @@ config_result_stdio_forward(const struct config_result *res, int *portp)
 }
 
 int
+config_result_forward(const struct config_result *res, size_t i,
+    struct config_forward *f)
+{
+	const struct cfg_values *v = &res->v;
+	const struct cfg_forward *c;
+
+	memset(f, 0, sizeof(*f));
+	if (i < v->local_forwards.n) {
+		c = &v->local_forwards.v[i];
+		/* ssh keeps -D among the local ones, connecting to "socks" */
+		f->type = c->connect_host != NULL &&
+		    strcmp(c->connect_host, "socks") == 0 ?
+		    CONFIG_FWD_DYNAMIC : CONFIG_FWD_LOCAL;
+	} else if (i - v->local_forwards.n < v->remote_forwards.n) {
+		c = &v->remote_forwards.v[i - v->local_forwards.n];
+		f->type = CONFIG_FWD_REMOTE;
+	} else
+		return 0;
+	f->listen_host = c->listen_host;
+	f->listen_port = c->listen_port;
+	f->listen_path = c->listen_path;
+	if (f->type != CONFIG_FWD_DYNAMIC) {
+		f->connect_host = c->connect_host;
+		f->connect_port = c->connect_port;
+		f->connect_path = c->connect_path;
+	}
+	return 1;
+}
+
+int
 config_result_jump(const struct config_result *res, const char **userp,
     const char **hostp, int *portp, const char **extrap)
 {

@@ -17,6 +17,7 @@
 #   8. hostile clients next to a well-behaved session
 #  11. an agent waiting for its user (ssh-add -c) holds up no one
 #  12. a ProxyCommand deaf to SIGTERM: killed and reaped after close
+#  13. forwarding: -L, -D (SOCKS4/4a/5), stock ssh -L, -O forward/cancel
 #  10. no growth of fds or memory over 1,000 sessions and 10,000 control
 #      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
@@ -875,6 +876,113 @@ if [ $rc -eq 0 ] && [ "$(out)" = still ]; then ok; else bad "12: exec after clos
 # reaped too: not even a zombie is left
 for _ in $(seq 50); do [ -e "/proc/$ppid_" ] || break; sleep 0.1; done
 if [ -n "$ppid_" ] && [ ! -e "/proc/$ppid_" ]; then ok; else bad "12: the ProxyCommand ($ppid_) outlived its transport by 5 s: $(cat "/proc/$ppid_/status" 2>/dev/null | grep -E '^(State|PPid)' | tr '\n' ' ')"; fi
+
+# =====================================================================
+# 13. forwarding through the daemon: -L and -D from our command line
+# (ssh -N style: they stay with the transport), stock ssh's -L through
+# the ControlPath, ssh -O forward and -O cancel; sshd behind every one of
+# them, so a forwarded connection reads its version line; no new login
+note "13. forwarding (-L, -D, ssh -O forward/cancel)"
+cat > "$work/pub/fwd.py" <<'PY'
+import socket, struct, sys
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+def line():
+    b = b""
+    while not b.endswith(b"\n") and len(b) < 300:
+        c = s.recv(1)
+        if not c: break
+        b += c
+    return b.decode(errors="replace").strip()
+def recv_n(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c: raise EOFError
+        b += c
+    return b
+if mode == "socks5":
+    host, dport = sys.argv[3], int(sys.argv[4])
+    s.sendall(b"\x05\x01\x00")
+    assert recv_n(2) == b"\x05\x00"
+    try:
+        addr = b"\x01" + socket.inet_aton(host)
+    except OSError:
+        addr = b"\x03" + bytes([len(host)]) + host.encode()
+    s.sendall(b"\x05\x01\x00" + addr + struct.pack(">H", dport))
+    r = recv_n(10)
+    assert r[:2] == b"\x05\x00", r
+elif mode == "socks4":
+    dport = int(sys.argv[4])
+    s.sendall(b"\x04\x01" + struct.pack(">H", dport) + socket.inet_aton(sys.argv[3]) + b"me\x00")
+    r = recv_n(8)
+    assert r[:2] == b"\x00\x5a", r
+elif mode == "socks4a":
+    dport = int(sys.argv[4])
+    s.sendall(b"\x04\x01" + struct.pack(">H", dport) + b"\x00\x00\x00\x01me\x00" + sys.argv[3].encode() + b"\x00")
+    r = recv_n(8)
+    assert r[:2] == b"\x00\x5a", r
+elif mode == "garbage":
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    print("closed" if s.recv(100) == b"" else "answered")
+    sys.exit(0)
+print(line())
+PY
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# fwd MODE PORT [ARGS]: what the far end said first, through a forwarding
+fwd() { timeout -k 2 15 python3 "$work/pub/fwd.py" "$@" 2>&1 | tail -1; }
+sb connect -F "$cfg" target
+log_mark
+p1=$(free_port)
+sb exec -F "$cfg" -N -L "$p1:127.0.0.1:$SSHD_PORT" target
+if [ $rc -eq 0 ] && [ ! -s "$work/err" ]; then ok; else bad "13: exec -N -L: $(seen)"; fi
+got=$(fwd banner "$p1")
+case $got in SSH-2.0-*) ok ;; *) bad "13: -L $p1 to sshd: [$got]" ;; esac
+# the same forwarding asked for again is kept, without a word
+sb exec -F "$cfg" -N -L "$p1:127.0.0.1:$SSHD_PORT" target
+if [ $rc -eq 0 ] && [ ! -s "$work/err" ]; then ok; else bad "13: the same -L again: $(seen)"; fi
+sb status --format yaml
+if grep -qF -- "spec: \"-L $p1:127.0.0.1:$SSHD_PORT\"" "$work/out"; then ok; else bad "13: status does not list -L $p1: $(out | tail -8)"; fi
+# another forwarding on a port taken: said, and the command still runs,
+# unless ExitOnForwardFailure
+x -L "$p1:127.0.0.1:1" target 'echo ran'
+if [ $rc -eq 0 ] && [ "$(out)" = ran ] && grep -q "Address already in use" "$work/err"; then ok; else bad "13: -L on a taken port: $(seen)"; fi
+x -o ExitOnForwardFailure=yes -L "$p1:127.0.0.1:1" target 'echo ran'
+if [ $rc -eq 255 ] && [ -z "$(out)" ] && grep -q "ExitOnForwardFailure" "$work/err"; then ok; else bad "13: -L on a taken port with ExitOnForwardFailure: $(seen)"; fi
+# -D: SOCKS5 (an address and a name), SOCKS4, SOCKS4a
+p2=$(free_port)
+sb exec -F "$cfg" -N -D "$p2" target
+if [ $rc -eq 0 ]; then ok; else bad "13: exec -N -D: $(seen)"; fi
+for how in "socks5 127.0.0.1" "socks5 localhost" "socks4 127.0.0.1" "socks4a localhost"; do
+	# shellcheck disable=SC2086 # mode and host
+	got=$(fwd ${how% *} "$p2" ${how#* } "$SSHD_PORT")
+	case $got in SSH-2.0-*) ok ;; *) bad "13: -D $p2 by $how: [$got]" ;; esac
+done
+got=$(fwd garbage "$p2")
+if [ "$got" = closed ]; then ok; else bad "13: -D $p2 given HTTP instead of SOCKS: [$got]"; fi
+# stock ssh: -O forward, then -O cancel, on the daemon's ControlPath
+p3=$(free_port)
+ssh_ -O forward -L "$p3:127.0.0.1:$SSHD_PORT" target </dev/null >"$work/out" 2>"$work/err"
+rc=$?
+got=$(fwd banner "$p3")
+if [ $rc -eq 0 ] && case $got in SSH-2.0-*) true ;; *) false ;; esac; then ok; else bad "13: ssh -O forward -L $p3: $(seen), through it [$got]"; fi
+ssh_ -O cancel -L "$p3:127.0.0.1:$SSHD_PORT" target </dev/null >"$work/out" 2>"$work/err"
+rc=$?
+got=$(fwd banner "$p3")
+case $got in SSH-2.0-*) got=still-forwarding ;; esac
+if [ $rc -eq 0 ] && [ "$got" != still-forwarding ]; then ok; else bad "13: ssh -O cancel -L $p3: $(seen), after it [$got]"; fi
+# stock ssh -L with a command, ControlMaster=no: the master forwards
+p4=$(free_port)
+ssh_ -o ControlMaster=no -L "$p4:127.0.0.1:$SSHD_PORT" target 'echo via-master' </dev/null >"$work/out" 2>"$work/err"
+rc=$?
+got=$(fwd banner "$p4")
+if [ $rc -eq 0 ] && [ "$(out)" = via-master ] && case $got in SSH-2.0-*) true ;; *) false ;; esac; then ok; else bad "13: ssh -L $p4 through the ControlPath: $(seen), through it [$got]"; fi
+n=$(logins)
+if [ "$n" -eq 0 ]; then ok; else bad "13: sshd logged $n logins of $user for the forwardings (want 0: all on the one transport)"; fi
+# the forwardings end with their transport
+sb close target
+got=$(fwd banner "$p1")
+case $got in SSH-2.0-*) bad "13: -L $p1 still forwards after its transport closed" ;; *) ok ;; esac
 
 # =====================================================================
 # 10. no growth over many sessions
