@@ -216,6 +216,28 @@ struct fwd {
 	struct socks_wait *socks;
 	unsigned int n_socks;
 	unsigned long long accepted;
+	/* -R: the server listens (tcpip-forward) and opens a channel per
+	 * connection, which we join to connect_host:connect_port */
+	int remote;
+	enum { RFWD_UNSENT, RFWD_PENDING, RFWD_ACTIVE } rstate;
+	uint32_t greq_id;
+	unsigned int notify_client;     /* told how the request went */
+	int notify_reply;               /* by a reply to notify_id (0: by
+	                                 * a message; ids may be 0) */
+	uint32_t notify_id;
+	struct rconnect *rconns;
+};
+
+/* A connection the server forwards to us (-R), while we connect to its
+ * local end. */
+struct rconnect {
+	struct fwd *fl;
+	struct rconnect *next;
+	uint32_t chan;
+	struct proxy_tcp *tcp;
+	int fd;                     /* the one polled now (owned by tcp) */
+	struct loop_fd *h;
+	struct loop_timer *timer;
 };
 
 struct daemon {
@@ -261,6 +283,13 @@ static int fwd_open_all(struct client *cl, struct pconn *pc,
 static void fwd_free(struct fwd *fl);
 static void status_forwards(struct daemon *dm, const struct pconn *pc,
     struct buf *b, int yaml);
+static void fwd_remote_ready(struct pconn *pc);
+static void fwd_remote_reply(struct pconn *pc,
+    const struct transport_event *ev);
+static void fwd_remote_incoming(struct pconn *pc,
+    const struct transport_event *ev);
+static void rconnect_free(struct rconnect *rc, const char *why);
+static struct client *client_by_id(struct daemon *dm, unsigned int id);
 
 /* ------------------------------------------------------------ logging */
 
@@ -1371,10 +1400,20 @@ pconn_on_event(void *ctx, const struct transport_event *ev)
 				carrier_open_link(in);
 		}
 		pconn_wake(pc);
+		fwd_remote_ready(pc);
 		return 0;
 	}
 	if (ev->type < TRANSPORT_EV_CHANNEL_OPEN)
 		return 0;
+	/* -R: not a channel of ours yet, and an id that is no channel's */
+	if (ev->type == TRANSPORT_EV_GLOBAL_REPLY) {
+		fwd_remote_reply(pc, ev);
+		return 0;
+	}
+	if (ev->type == TRANSPORT_EV_CHANNEL_OPEN_REQUEST) {
+		fwd_remote_incoming(pc, ev);
+		return 0;
+	}
 	if (pc->carried != NULL && carrier_event(pc, ev))
 		return 0;
 	if ((s = pconn_find_session(pc, ev->channel)) == NULL)
@@ -2224,7 +2263,7 @@ socks_wait_free(struct socks_wait *w, int close_fd)
  * early holds bytes the client sent before the channel was asked for. */
 static void
 fwd_session(struct fwd *fl, int fd, const char *host, int port,
-    const unsigned char *early, size_t early_len)
+    const unsigned char *early, size_t early_len, int64_t open_chan)
 {
 	struct client *cl = fl->owner;
 	struct pconn *pc = fl->pc;
@@ -2262,7 +2301,15 @@ fwd_session(struct fwd *fl, int fd, const char *host, int port,
 	s->next = cl->sessions;
 	cl->sessions = s;
 	fl->accepted++;
-	if (pc->state == PC_READY && session_start(s) != ERR_OK) {
+	if (open_chan >= 0) {
+		/* -R: the server opened the channel, we accepted it */
+		s->chan = (uint32_t)open_chan;
+		s->started = s->opened = 1;
+		pc->n_sessions++;
+		pc->sessions_total++;
+		loop_timer_cancel(&pc->idle_timer);
+		session_pump(s);
+	} else if (pc->state == PC_READY && session_start(s) != ERR_OK) {
 		dlog("forwarding %s: cannot open a channel", fl->name);
 		session_free(s, 0);
 		return;
@@ -2362,7 +2409,7 @@ socks_wait_cb(void *ctx, unsigned int events)
 
 		memcpy(early, w->in + rq.used, early_len);
 		socks_wait_free(w, 0);
-		fwd_session(fl, fd, rq.host, rq.port, early, early_len);
+		fwd_session(fl, fd, rq.host, rq.port, early, early_len, -1);
 		mem_wipe(early, sizeof(early));
 	}
 }
@@ -2384,7 +2431,7 @@ fwd_accept_cb(void *ctx, unsigned int events)
 				break;
 			if (!fl->dynamic) {
 				fwd_session(fl, fd, fl->connect_host,
-				    fl->connect_port, NULL, 0);
+				    fl->connect_port, NULL, 0, -1);
 				continue;
 			}
 			if (fl->n_socks >= FWD_SOCKS_MAX ||
@@ -2409,6 +2456,298 @@ fwd_accept_cb(void *ctx, unsigned int events)
 	}
 }
 
+/* The transport of a live connection, or NULL. */
+static struct transport *
+pconn_transport(const struct pconn *pc)
+{
+	return pc->state == PC_READY && pc->d != NULL ? pc->d->t : NULL;
+}
+
+/* Ends a -R connection attempt; why != NULL: the server's channel is
+ * refused with it. */
+static void
+rconnect_free(struct rconnect *rc, const char *why)
+{
+	struct rconnect **pp;
+	struct transport *t = pconn_transport(rc->fl->pc);
+
+	for (pp = &rc->fl->rconns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == rc) {
+			*pp = rc->next;
+			break;
+		}
+	}
+	if (why != NULL && t != NULL)
+		(void)channel_refuse(t, rc->chan, 2, why);
+	if (rc->h != NULL)
+		loop_fd_del(rc->h);
+	loop_timer_cancel(&rc->timer);
+	proxy_tcp_free(rc->tcp);
+	free(rc);
+}
+
+static void rconnect_io_cb(void *ctx, unsigned int events);
+static void rconnect_timer_cb(void *ctx);
+
+/* One step of connecting to the -R target; then the channel is
+ * accepted and joined to the socket, or refused. */
+static void
+rconnect_step(struct rconnect *rc)
+{
+	struct fwd *fl = rc->fl;
+	struct pconn *pc = fl->pc;
+	struct transport *t = pconn_transport(pc);
+	uint64_t now = loop_now_ms(fl->dm->loop), when;
+	short pev = 0;
+	int fd = -1, r, pfd = -1;
+	uint32_t chan = rc->chan;
+
+	r = proxy_tcp_step(rc->tcp, now, &fd);
+	if (r == ERR_OK) {
+		if (rc->h != NULL)
+			loop_fd_del(rc->h);
+		rc->h = NULL;
+		rconnect_free(rc, NULL);
+		if (t == NULL || channel_accept(t, chan) != ERR_OK) {
+			close(fd);
+			return;
+		}
+		fwd_session(fl, fd, fl->connect_host, fl->connect_port, NULL,
+		    0, chan);
+		return;
+	}
+	if (r != ERR_AGAIN) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "connect to %s port %d failed: %s",
+		    fl->connect_host, fl->connect_port,
+		    proxy_tcp_error(rc->tcp));
+		dlog("forwarding %s: %s", fl->name, why);
+		rconnect_free(rc, why);
+		pconn_refresh(pc);
+		return;
+	}
+	/* the fd may change with every step, and a new one may reuse the
+	 * number of one closed meanwhile: watch afresh each time */
+	proxy_tcp_poll(rc->tcp, &pfd, &pev);
+	if (rc->h != NULL) {
+		loop_fd_del(rc->h);
+		rc->h = NULL;
+	}
+	rc->fd = pfd;
+	if (pfd != -1)
+		(void)loop_fd_add(fl->dm->loop, pfd, (pev & POLLOUT) ?
+		    LOOP_OUT : LOOP_IN, rconnect_io_cb, rc, &rc->h);
+	loop_timer_cancel(&rc->timer);
+	when = proxy_tcp_deadline(rc->tcp);
+	/* name resolution runs on a thread that has no fd to wake us:
+	 * look again soon while there is nothing to poll */
+	if (pfd == -1 && (when == UINT64_MAX || when > now + 20))
+		when = now + 20;
+	if (when != UINT64_MAX)
+		(void)loop_timer_add(fl->dm->loop, when, rconnect_timer_cb, rc,
+		    &rc->timer);
+}
+
+static void
+rconnect_io_cb(void *ctx, unsigned int events)
+{
+	(void)events;
+	rconnect_step(ctx);
+}
+
+static void
+rconnect_timer_cb(void *ctx)
+{
+	struct rconnect *rc = ctx;
+
+	rc->timer = NULL;
+	rconnect_step(rc);
+}
+
+/* The server opens a channel for a connection to one of our -R ports. */
+static void
+fwd_remote_incoming(struct pconn *pc, const struct transport_event *ev)
+{
+	struct transport *t = pconn_transport(pc);
+	struct proxy_tcp_spec spec;
+	struct rconnect *rc;
+	struct fwd *fl;
+	struct buf *v;
+	uint32_t port = 0;
+	char portstr[16];
+	int r;
+
+	if (t == NULL)
+		return;
+	if ((v = buf_new_view(ev->packet, ev->packet_len)) == NULL) {
+		(void)channel_refuse(t, ev->channel, 4, "out of memory");
+		return;
+	}
+	r = buf_get_string_direct(v, NULL, NULL);
+	if (r == ERR_OK)
+		r = buf_get_u32(v, &port);
+	buf_free(v);
+	for (fl = pc->dm->fwds; fl != NULL; fl = fl->next)
+		if (fl->pc == pc && fl->remote && fl->rstate == RFWD_ACTIVE &&
+		    (uint32_t)fl->bound_port == port)
+			break;
+	if (r != ERR_OK || fl == NULL) {
+		dlog("%s: the server forwarded a connection to port %u, which "
+		    "we did not ask for: refused", pc->name, port);
+		(void)channel_refuse(t, ev->channel, 1, "no such forwarding");
+		return;
+	}
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		(void)channel_refuse(t, ev->channel, 4, "out of memory");
+		return;
+	}
+	rc->fl = fl;
+	rc->chan = ev->channel;
+	rc->fd = -1;
+	rc->next = fl->rconns;
+	fl->rconns = rc;
+	memset(&spec, 0, sizeof(spec));
+	snprintf(portstr, sizeof(portstr), "%d", fl->connect_port);
+	spec.host = fl->connect_host;
+	spec.port = portstr;
+	spec.family = AF_UNSPEC;
+	spec.timeout_ms = 30 * 1000;
+	spec.attempts = 1;
+	if (proxy_tcp_start(&spec, loop_now_ms(pc->dm->loop), &rc->tcp) !=
+	    ERR_OK) {
+		rconnect_free(rc, "cannot connect");
+		return;
+	}
+	rconnect_step(rc);
+}
+
+/* Where the server should listen for -R, as ssh asks it
+ * (channel_rfwd_bind_host): "localhost" by default, "" for every
+ * address. */
+static const char *
+rfwd_bind_host(const char *listen_host)
+{
+	if (listen_host == NULL)
+		return "localhost";
+	if (*listen_host == '\0' || strcmp(listen_host, "*") == 0)
+		return "";
+	return listen_host;
+}
+
+/* tcpip-forward or cancel-tcpip-forward for fl; ERR_OK or an error. */
+static int
+fwd_remote_send(struct fwd *fl, const char *what, uint32_t *idp)
+{
+	struct transport *t = pconn_transport(fl->pc);
+	struct buf *b;
+	int r;
+
+	if (t == NULL)
+		return ERR_INVALID_ARGUMENT;
+	if ((b = buf_new(0)) == NULL)
+		return ERR_NOMEM;
+	r = buf_put_cstring(b, rfwd_bind_host(fl->listen_host));
+	if (r == ERR_OK)
+		r = buf_put_u32(b, (uint32_t)fl->listen_port);
+	if (r == ERR_OK) {
+		transport_allow_open_requests(t, 1);
+		r = transport_global_request(t, what, buf_ptr(b), buf_len(b),
+		    idp);
+	}
+	buf_free(b);
+	if (r == ERR_OK)
+		pconn_refresh(fl->pc);
+	return r;
+}
+
+/* How a -R request went, to whoever asked (if still there). */
+static void
+fwd_remote_tell(struct fwd *fl, int ok, const char *why)
+{
+	struct client *cl = client_by_id(fl->dm, fl->notify_client);
+	struct mux_msg m;
+	char line[400];
+
+	fl->notify_client = 0;
+	if (cl == NULL)
+		return;
+	if (!ok && !fl->notify_reply) {
+		snprintf(line, sizeof(line), "sshbroker: %s", why);
+		client_message(cl, line);
+	} else if (!ok)
+		client_fail(cl, fl->notify_id, why);
+	else if (fl->notify_reply && fl->listen_port == 0) {
+		/* ssh prints "Allocated port N for remote forward" */
+		memset(&m, 0, sizeof(m));
+		m.type = MUX_S_REMOTE_PORT;
+		m.id = fl->notify_id;
+		m.port = (uint32_t)fl->bound_port;
+		(void)client_send(cl, &m);
+	} else if (fl->notify_reply)
+		client_ok(cl, fl->notify_id);
+}
+
+/* The connection is up: -R requests made before it was go out now. */
+static void
+fwd_remote_ready(struct pconn *pc)
+{
+	struct fwd *fl, *next;
+	char why[300];
+
+	for (fl = pc->dm->fwds; fl != NULL; fl = next) {
+		next = fl->next;
+		if (fl->pc != pc || !fl->remote || fl->rstate != RFWD_UNSENT)
+			continue;
+		if (fwd_remote_send(fl, "tcpip-forward", &fl->greq_id) ==
+		    ERR_OK) {
+			fl->rstate = RFWD_PENDING;
+			continue;
+		}
+		snprintf(why, sizeof(why), "%s: cannot ask the server",
+		    fl->name);
+		fwd_remote_tell(fl, 0, why);
+		fwd_free(fl);
+	}
+}
+
+/* The server's answer to a tcpip-forward. */
+static void
+fwd_remote_reply(struct pconn *pc, const struct transport_event *ev)
+{
+	struct fwd *fl;
+	struct buf *v;
+	uint32_t port;
+	char why[300];
+
+	for (fl = pc->dm->fwds; fl != NULL; fl = fl->next)
+		if (fl->pc == pc && fl->remote && fl->rstate == RFWD_PENDING &&
+		    fl->greq_id == ev->channel)
+			break;
+	if (fl == NULL)
+		return;     /* a cancel's answer, or one for a forwarding gone */
+	if (!ev->code) {
+		/* ssh: "remote port forwarding failed for listen port N" */
+		snprintf(why, sizeof(why), "%s: remote port forwarding failed "
+		    "for listen port %d", fl->name, fl->listen_port);
+		dlog("%s: %s", pc->name, why);
+		fwd_remote_tell(fl, 0, why);
+		fwd_free(fl);
+		return;
+	}
+	fl->bound_port = fl->listen_port;
+	if (fl->listen_port == 0) {
+		if ((v = buf_new_view(ev->packet, ev->packet_len)) != NULL &&
+		    buf_get_u32(v, &port) == ERR_OK && port > 0 && port <= 65535)
+			fl->bound_port = (int)port;
+		buf_free(v);
+	}
+	fl->rstate = RFWD_ACTIVE;
+	dlog("%s: forwarding %s (the server's port %d)", pc->name, fl->name,
+	    fl->bound_port);
+	fwd_remote_tell(fl, 1, NULL);
+}
+
 static void
 fwd_free(struct fwd *fl)
 {
@@ -2428,6 +2767,8 @@ fwd_free(struct fwd *fl)
 	}
 	while (fl->socks != NULL)
 		socks_wait_free(fl->socks, 1);
+	while (fl->rconns != NULL)
+		rconnect_free(fl->rconns, "the forwarding ended");
 	if (fl->owner != NULL) {
 		/* its connections end with it, their channels closed */
 		fl->owner->fwd = NULL;
@@ -2455,6 +2796,7 @@ fwd_find(struct daemon *dm, const struct pconn *pc,
 	for (fl = dm->fwds; fl != NULL; fl = fl->next) {
 		if (fl->pc == pc && fl->dynamic ==
 		    (f->type == CONFIG_FWD_DYNAMIC) &&
+		    fl->remote == (f->type == CONFIG_FWD_REMOTE) &&
 		    fl->listen_port == f->listen_port &&
 		    str_same(fl->listen_host, f->listen_host) &&
 		    (fl->dynamic || (fl->connect_port == f->connect_port &&
@@ -2503,7 +2845,8 @@ fwd_describe(const struct config_forward *f)
  */
 static int
 fwd_open(struct daemon *dm, struct pconn *pc, const struct config_forward *f,
-    int gateway, char *why, size_t whylen)
+    int gateway, const struct client *asker, int reply, uint32_t ask_id,
+    char *why, size_t whylen)
 {
 	struct fwd *fl;
 	char *name = fwd_describe(f);
@@ -2513,9 +2856,10 @@ fwd_open(struct daemon *dm, struct pconn *pc, const struct config_forward *f,
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (f->type == CONFIG_FWD_REMOTE) {
-		snprintf(why, whylen, "%s: remote forwarding is not supported "
-		    "by sshbroker yet", name);
+	if (f->type == CONFIG_FWD_REMOTE && f->connect_host == NULL &&
+	    f->connect_path == NULL) {
+		snprintf(why, whylen, "%s: remote dynamic forwarding is not "
+		    "supported by sshbroker yet", name);
 		goto fail;
 	}
 	if (f->listen_path != NULL || f->connect_path != NULL ||
@@ -2525,13 +2869,15 @@ fwd_open(struct daemon *dm, struct pconn *pc, const struct config_forward *f,
 		    "supported by sshbroker yet", name);
 		goto fail;
 	}
-	if (f->type == CONFIG_FWD_LOCAL && (f->connect_host == NULL ||
+	if (f->type != CONFIG_FWD_DYNAMIC && (f->connect_host == NULL ||
 	    *f->connect_host == '\0' || f->connect_port <= 0 ||
 	    f->connect_port > 65535)) {
 		snprintf(why, whylen, "%s: no host and port to connect to", name);
 		goto fail;
 	}
-	if (fwd_find(dm, pc, f) != NULL) {
+	/* a -R to port 0 asks for a new port every time */
+	if ((f->type != CONFIG_FWD_REMOTE || f->listen_port != 0) &&
+	    fwd_find(dm, pc, f) != NULL) {
 		free(name);
 		return 0;
 	}
@@ -2571,6 +2917,25 @@ fwd_open(struct daemon *dm, struct pconn *pc, const struct config_forward *f,
 		snprintf(why, whylen, "out of memory");
 		fwd_free(fl);
 		return -1;
+	}
+	if (f->type == CONFIG_FWD_REMOTE) {
+		/* the server listens; its answer comes later */
+		fl->remote = 1;
+		fl->rstate = RFWD_UNSENT;
+		fl->notify_client = asker != NULL ? asker->id : 0;
+		fl->notify_id = ask_id;
+		fl->notify_reply = reply;
+		if (pc->state == PC_READY) {
+			if (fwd_remote_send(fl, "tcpip-forward", &fl->greq_id) !=
+			    ERR_OK) {
+				snprintf(why, whylen, "%s: cannot ask the server",
+				    fl->name);
+				fwd_free(fl);
+				return -1;
+			}
+			fl->rstate = RFWD_PENDING;
+		}
+		return 1;
 	}
 	if (sock_listen_tcp(f->listen_host, f->listen_port, gateway, fl->fds,
 	    &fl->n_fds, &fl->bound_port, why, whylen) != 0) {
@@ -2627,7 +2992,8 @@ fwd_open_all(struct client *cl, struct pconn *pc,
 
 	free(exit_on);
 	for (i = 0; i < 256 && config_result_forward(res, i, &f); i++) {
-		if (fwd_open(cl->dm, pc, &f, gateway, why, sizeof(why)) == 0)
+		if (fwd_open(cl->dm, pc, &f, gateway, cl, 0, 0, why,
+		    sizeof(why)) >= 0)
 			continue;
 		snprintf(line, sizeof(line), "sshbroker: %s", why);
 		client_message(cl, line);
@@ -2678,17 +3044,29 @@ fwd_request(struct client *cl, const struct mux_msg *m)
 			return;
 		}
 		dlog("%s: forwarding %s cancelled", cl->pc->name, fl->name);
+		if (fl->remote && fl->rstate == RFWD_ACTIVE) {
+			uint32_t ignored;
+
+			/* its answer matches nothing and is dropped */
+			(void)fwd_remote_send(fl, "cancel-tcpip-forward",
+			    &ignored);
+		}
 		fwd_free(fl);
 		client_ok(cl, m->id);
 		return;
 	}
-	if (fwd_open(cl->dm, cl->pc, &f, fwd_gateway(cl->pc->d != NULL ?
-	    cl->pc->d->res : NULL), why, sizeof(why)) != 0) {
+	switch (fwd_open(cl->dm, cl->pc, &f, fwd_gateway(cl->pc->d != NULL ?
+	    cl->pc->d->res : NULL), cl, 1, m->id, why, sizeof(why))) {
+	case 0:
+		client_ok(cl, m->id);
+		return;
+	case 1:
+		return;     /* -R: answered when the server has */
+	default:
 		dlog("client %u: %s", cl->id, why);
 		client_fail(cl, m->id, why);
 		return;
 	}
-	client_ok(cl, m->id);
 }
 
 /* The forwardings pc carries, for status: each with the port it got

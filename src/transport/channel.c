@@ -310,6 +310,8 @@ channel_close(struct transport *t, uint32_t id)
 
 	if (c == NULL)
 		return ERR_INVALID_ARGUMENT;
+	if (c->state == TR_CH_INCOMING)
+		return channel_refuse(t, id, 2, "closed before it was answered");
 	if (c->sent_close || c->state != TR_CH_OPEN)
 		return ERR_OK;
 	if ((r = send_simple(t, c, SSH_MSG_CHANNEL_CLOSE)) == ERR_OK)
@@ -438,6 +440,156 @@ on_channel_request(struct transport *t, struct tr_channel *c)
 	return transport_send_packet(t, reply, sizeof(reply));
 }
 
+/* CHANNEL_OPEN_FAILURE for the server's channel sender. */
+static int
+send_open_failure(struct transport *t, uint32_t sender, uint32_t reason,
+    const char *text)
+{
+	struct buf *b = buf_new(0);
+	int r;
+
+	if (b == NULL)
+		return ERR_NOMEM;
+	r = buf_put_u8(b, SSH_MSG_CHANNEL_OPEN_FAILURE);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, sender);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, reason);
+	if (r == ERR_OK)
+		r = buf_put_cstring(b, text);
+	if (r == ERR_OK)
+		r = buf_put_cstring(b, "");
+	return send_buf(t, b, r);
+}
+
+/*
+ * The server opens a channel.  Only "forwarded-tcpip", and only when the
+ * caller asked for remote forwarding, goes up as a question; everything
+ * else (x11, auth-agent, a forwarding nobody asked for) is refused, as
+ * ssh refuses what it did not request.
+ */
+static int
+on_channel_open(struct transport *t)
+{
+	struct tr_channel *c;
+	const unsigned char *type;
+	size_t tlen;
+	uint32_t sender, window, max_packet, id;
+	int r;
+
+	if (buf_get_string_direct(t->payload, &type, &tlen) != ERR_OK ||
+	    buf_get_u32(t->payload, &sender) != ERR_OK ||
+	    buf_get_u32(t->payload, &window) != ERR_OK ||
+	    buf_get_u32(t->payload, &max_packet) != ERR_OK)
+		return proto_error(t, "malformed CHANNEL_OPEN");
+	if (!t->allow_open_requests || tlen != 15 ||
+	    memcmp(type, "forwarded-tcpip", 15) != 0)
+		return send_open_failure(t, sender, 1,
+		    "open not requested by the client");
+	if (t->auth.state != TR_AUTH_DONE)
+		return proto_error(t, "CHANNEL_OPEN before authentication");
+	if ((r = ch_alloc(t, &c, &id)) != ERR_OK) {
+		if (r == ERR_NOMEM)
+			return r;
+		return send_open_failure(t, sender, 4, "too many channels");
+	}
+	c->remote_id = sender;
+	c->remote_window = window;
+	c->remote_max_packet = max_packet < 256 ? 256 :
+	    (max_packet > CH_MAX_PACKET ? CH_MAX_PACKET : max_packet);
+	c->state = TR_CH_INCOMING;
+	return push(t, TRANSPORT_EV_CHANNEL_OPEN_REQUEST, id,
+	    buf_ptr(t->payload), buf_len(t->payload), 0,
+	    (const char *)type, tlen);
+}
+
+void
+transport_allow_open_requests(struct transport *t, int allow)
+{
+	t->allow_open_requests = allow != 0;
+}
+
+int
+channel_accept(struct transport *t, uint32_t id)
+{
+	struct tr_channel *c = ch_find(t, id);
+	struct buf *b;
+	int r;
+
+	if (c == NULL || c->state != TR_CH_INCOMING)
+		return ERR_INVALID_ARGUMENT;
+	if ((b = buf_new(0)) == NULL)
+		return ERR_NOMEM;
+	r = buf_put_u8(b, SSH_MSG_CHANNEL_OPEN_CONFIRMATION);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, c->remote_id);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, c->local_id);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, c->local_window);
+	if (r == ERR_OK)
+		r = buf_put_u32(b, c->local_max_packet);
+	if ((r = send_buf(t, b, r)) == ERR_OK)
+		c->state = TR_CH_OPEN;
+	return r;
+}
+
+int
+channel_refuse(struct transport *t, uint32_t id, uint32_t reason,
+    const char *text)
+{
+	struct tr_channel *c = ch_find(t, id);
+	uint32_t sender;
+
+	if (c == NULL || c->state != TR_CH_INCOMING)
+		return ERR_INVALID_ARGUMENT;
+	sender = c->remote_id;
+	ch_free(t, c);
+	return send_open_failure(t, sender, reason, text != NULL ? text : "");
+}
+
+int
+tr_greq_push(struct transport *t, uint32_t id)
+{
+	if (t->greq_count >= TR_GREQ_MAX)
+		return ERR_AGAIN;
+	t->greq[(t->greq_head + t->greq_count) % TR_GREQ_MAX] = id;
+	t->greq_count++;
+	return ERR_OK;
+}
+
+int
+transport_global_request(struct transport *t, const char *name,
+    const unsigned char *fields, size_t len, uint32_t *idp)
+{
+	struct buf *b;
+	uint32_t id;
+	int r;
+
+	if (t->auth.state != TR_AUTH_DONE || name == NULL)
+		return ERR_INVALID_ARGUMENT;
+	if (t->greq_count >= TR_GREQ_MAX)
+		return ERR_AGAIN;
+	/* ids wrap, never into the keepalive's tag */
+	id = t->greq_next_id++;
+	if (id == TR_GREQ_KEEPALIVE)
+		id = t->greq_next_id++;
+	if ((b = buf_new(0)) == NULL)
+		return ERR_NOMEM;
+	r = buf_put_u8(b, SSH_MSG_GLOBAL_REQUEST);
+	if (r == ERR_OK)
+		r = buf_put_cstring(b, name);
+	if (r == ERR_OK)
+		r = buf_put_bool(b, 1);
+	if (r == ERR_OK && len > 0)
+		r = buf_put(b, fields, len);
+	if ((r = send_buf(t, b, r)) != ERR_OK)
+		return r;
+	(void)tr_greq_push(t, id);
+	*idp = id;
+	return ERR_OK;
+}
+
 int
 tr_channel_dispatch(struct transport *t, unsigned char type)
 {
@@ -454,28 +606,22 @@ tr_channel_dispatch(struct transport *t, unsigned char type)
 		return on_global_request(t);
 	case SSH_MSG_REQUEST_SUCCESS:
 	case SSH_MSG_REQUEST_FAILURE:
-		/* our only global request is the keepalive: any answer will
-		 * do, an answer to nothing is an error */
-		if (t->ka_pending == 0)
+		/* answers come in the order of the requests; any answer shows
+		 * the server alive, whichever request it is for; an answer to
+		 * nothing is an error */
+		if (t->greq_count == 0)
 			return proto_error(t, "unsolicited global request reply");
+		id = t->greq[t->greq_head];
+		t->greq_head = (t->greq_head + 1) % TR_GREQ_MAX;
+		t->greq_count--;
 		t->ka_pending = 0;
-		return ERR_OK;
+		if (id == TR_GREQ_KEEPALIVE)
+			return ERR_OK;
+		return push(t, TRANSPORT_EV_GLOBAL_REPLY, id,
+		    buf_ptr(t->payload), buf_len(t->payload),
+		    type == SSH_MSG_REQUEST_SUCCESS, NULL, 0);
 	case SSH_MSG_CHANNEL_OPEN:
-		/* forwarding to us is not asked for: refuse politely */
-		{
-			unsigned char rep[64];
-			uint32_t sender;
-
-			if (buf_get_string_direct(t->payload, NULL, NULL) != ERR_OK ||
-			    buf_get_u32(t->payload, &sender) != ERR_OK)
-				return proto_error(t, "malformed CHANNEL_OPEN");
-			rep[0] = SSH_MSG_CHANNEL_OPEN_FAILURE;
-			buf_poke_u32_raw(rep + 1, sender);
-			buf_poke_u32_raw(rep + 5, 1); /* administratively prohibited */
-			buf_poke_u32_raw(rep + 9, 0);
-			buf_poke_u32_raw(rep + 13, 0);
-			return transport_send_packet(t, rep, 17);
-		}
+		return on_channel_open(t);
 	default:
 		break;
 	}

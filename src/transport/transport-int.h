@@ -135,7 +135,11 @@ struct tr_auth {
 enum tr_channel_state {
 	TR_CH_OPENING,
 	TR_CH_OPEN,
+	TR_CH_INCOMING,         /* the server opened it; not yet answered */
 };
+
+#define TR_GREQ_MAX 64
+#define TR_GREQ_KEEPALIVE UINT32_MAX
 
 struct tr_channel {
 	uint32_t local_id, remote_id;
@@ -224,6 +228,12 @@ struct transport {
 	struct buf *chan_scratch;       /* building DATA messages */
 
 	uint32_t ka_interval, ka_count_max, ka_pending;
+	/* global requests awaiting their reply, in order (RFC 4254 answers
+	 * them in order): TR_GREQ_KEEPALIVE or the caller's id */
+	uint32_t greq[TR_GREQ_MAX];
+	size_t greq_head, greq_count;
+	uint32_t greq_next_id;
+	int allow_open_requests;
 	uint64_t last_rx_ms, ka_sent_ms;
 
 	unsigned char rand_pool[4096];
@@ -234,6 +244,9 @@ struct transport {
 
 /* ---- transport.c */
 int tr_event_push(struct transport *t, const struct tr_event_slot *ev);
+/* Notes a global request sent with want-reply (id, or
+ * TR_GREQ_KEEPALIVE); ERR_AGAIN when the queue is full. */
+int tr_greq_push(struct transport *t, uint32_t id);
 /* Kills the transport: queues DISCONNECT (reason_code, message), reports
  * TRANSPORT_EV_DISCONNECTED, and returns code. */
 int tr_fail(struct transport *t, int code, int reason_code,

@@ -688,6 +688,10 @@ keepalive_tick(struct transport *t)
 		return tr_fail(t, ERR_TIMEOUT, SSH_DISCONNECT_BY_APPLICATION,
 		    "Timeout, server %s not responding.",
 		    t->n_hostkey_names > 0 ? t->hostkey_names[0] : "");
+	/* its answer has to be told apart from those to the caller's own
+	 * global requests: no room to note it, no keepalive this time */
+	if (t->greq_count >= TR_GREQ_MAX)
+		return ERR_OK;
 	if ((b = buf_new(0)) == NULL)
 		return ERR_NOMEM;
 	r = buf_put_u8(b, 80);  /* SSH_MSG_GLOBAL_REQUEST */
@@ -699,6 +703,7 @@ keepalive_tick(struct transport *t)
 		r = transport_send_packet(t, buf_ptr(b), buf_len(b));
 	buf_free(b);
 	if (r == ERR_OK) {
+		(void)tr_greq_push(t, TR_GREQ_KEEPALIVE);
 		t->ka_pending++;
 		t->ka_sent_ms = t->now_ms;
 	}

@@ -108,6 +108,15 @@ enum transport_event_type {
 	TRANSPORT_EV_CHANNEL_EXIT_SIGNAL,   /* line: the signal name */
 	TRANSPORT_EV_CHANNEL_REQUEST_REPLY, /* code: 1 success, 0 failure */
 	TRANSPORT_EV_CHANNEL_WRITABLE,      /* the server's window grew */
+	/* The server opens a channel to us (only when allowed with
+	 * transport_allow_open_requests()): line is its type, packet the
+	 * type-specific data ("forwarded-tcpip": string address, uint32
+	 * port, string originator address, uint32 originator port).
+	 * Answer with channel_accept() or channel_refuse(). */
+	TRANSPORT_EV_CHANNEL_OPEN_REQUEST,
+	/* The answer to transport_global_request() number channel: code 1
+	 * success (packet: the reply's data), 0 failure. */
+	TRANSPORT_EV_GLOBAL_REPLY,
 };
 
 struct transport_event {
@@ -207,6 +216,22 @@ size_t channel_writable(struct transport *t, uint32_t id);
 int channel_consumed(struct transport *t, uint32_t id, size_t len);
 int channel_eof(struct transport *t, uint32_t id);
 int channel_close(struct transport *t, uint32_t id);
+
+/* A global request with want-reply (RFC 4254 section 4): "tcpip-forward"
+ * and "cancel-tcpip-forward" (fields already SSH-encoded).  *idp names
+ * its TRANSPORT_EV_GLOBAL_REPLY.  ERR_AGAIN when too many are
+ * unanswered. */
+int transport_global_request(struct transport *t, const char *name,
+    const unsigned char *fields, size_t len, uint32_t *idp);
+/* Whether the server may open "forwarded-tcpip" channels to us (for
+ * RemoteForward); other types are always refused.  Off by default. */
+void transport_allow_open_requests(struct transport *t, int allow);
+/* Answers a TRANSPORT_EV_CHANNEL_OPEN_REQUEST: accept makes the channel
+ * open (the same id); refuse frees the id, with an RFC 4254 reason code
+ * (1 administratively prohibited, 2 connect failed, ...) and a text. */
+int channel_accept(struct transport *t, uint32_t id);
+int channel_refuse(struct transport *t, uint32_t id, uint32_t reason,
+    const char *text);
 
 /* Starts a key exchange now (as RekeyLimit would). */
 int transport_rekey(struct transport *t);

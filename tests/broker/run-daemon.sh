@@ -17,7 +17,7 @@
 #   8. hostile clients next to a well-behaved session
 #  11. an agent waiting for its user (ssh-add -c) holds up no one
 #  12. a ProxyCommand deaf to SIGTERM: killed and reaped after close
-#  13. forwarding: -L, -D (SOCKS4/4a/5), stock ssh -L, -O forward/cancel
+#  13. forwarding: -L, -D (SOCKS4/4a/5), -R, stock ssh -L, -O forward/cancel
 #  10. no growth of fds or memory over 1,000 sessions and 10,000 control
 #      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
@@ -882,7 +882,7 @@ if [ -n "$ppid_" ] && [ ! -e "/proc/$ppid_" ]; then ok; else bad "12: the ProxyC
 # (ssh -N style: they stay with the transport), stock ssh's -L through
 # the ControlPath, ssh -O forward and -O cancel; sshd behind every one of
 # them, so a forwarded connection reads its version line; no new login
-note "13. forwarding (-L, -D, ssh -O forward/cancel)"
+note "13. forwarding (-L, -D, -R, ssh -O forward/cancel)"
 cat > "$work/pub/fwd.py" <<'PY'
 import socket, struct, sys
 mode, port = sys.argv[1], int(sys.argv[2])
@@ -977,6 +977,37 @@ ssh_ -o ControlMaster=no -L "$p4:127.0.0.1:$SSHD_PORT" target 'echo via-master' 
 rc=$?
 got=$(fwd banner "$p4")
 if [ $rc -eq 0 ] && [ "$(out)" = via-master ] && case $got in SSH-2.0-*) true ;; *) false ;; esac; then ok; else bad "13: ssh -L $p4 through the ControlPath: $(seen), through it [$got]"; fi
+# -R: sshd listens, and the daemon connects each forwarded connection
+# to its end (sshd's port again)
+# fwd_wait PORT: the version line through PORT, tried for up to 5 s (a
+# remote forwarding is in place once sshd has answered)
+fwd_wait() {
+	local _i got=
+	for _i in $(seq 50); do
+		got=$(fwd banner "$1")
+		case $got in SSH-2.0-*) break ;; esac
+		sleep 0.1
+	done
+	printf '%s\n' "$got"
+}
+p5=$(free_port)
+sb exec -F "$cfg" -N -R "$p5:127.0.0.1:$SSHD_PORT" target
+got=$(fwd_wait "$p5")
+if [ $rc -eq 0 ] && case $got in SSH-2.0-*) true ;; *) false ;; esac; then ok; else bad "13: exec -N -R $p5: $(seen), through it [$got]"; fi
+# stock ssh -O forward -R 0: sshd picks the port, ssh prints it
+ssh_ -O forward -R "0:127.0.0.1:$SSHD_PORT" target </dev/null >"$work/out" 2>"$work/err"
+rc=$?
+p6=$(head -1 "$work/out")
+got=
+case $p6 in ''|*[!0-9]*) ;; *) got=$(fwd_wait "$p6") ;; esac
+if [ $rc -eq 0 ] && case $got in SSH-2.0-*) true ;; *) false ;; esac; then ok; else bad "13: ssh -O forward -R 0: $(seen), through port [$p6]: [$got]"; fi
+ssh_ -O cancel -R "$p5:127.0.0.1:$SSHD_PORT" target </dev/null >"$work/out" 2>"$work/err"
+rc=$?
+for _ in $(seq 30); do
+	got=$(fwd banner "$p5")
+	case $got in SSH-2.0-*) sleep 0.1 ;; *) break ;; esac
+done
+if [ $rc -eq 0 ] && case $got in SSH-2.0-*) false ;; *) true ;; esac; then ok; else bad "13: ssh -O cancel -R $p5: $(seen), after it [$got]"; fi
 n=$(logins)
 if [ "$n" -eq 0 ]; then ok; else bad "13: sshd logged $n logins of $user for the forwardings (want 0: all on the one transport)"; fi
 # the forwardings end with their transport
