@@ -2237,6 +2237,7 @@ status_text(struct daemon *dm, int yaml)
 
 #define FWD_SOCKS_MAX 64                /* handshakes at once, per listener */
 #define FWD_SOCKS_WAIT_MS (30u * 1000)  /* to say where to */
+#define FWD_RCONNECT_MAX 64             /* -R connects at once, per forward */
 
 static void
 socks_wait_free(struct socks_wait *w, int close_fd)
@@ -2597,6 +2598,22 @@ fwd_remote_incoming(struct pconn *pc, const struct transport_event *ev)
 		    "we did not ask for: refused", pc->name, port);
 		(void)channel_refuse(t, ev->channel, 1, "no such forwarding");
 		return;
+	}
+	/* a server that opens channels faster than they connect gets no
+	 * more than this many threads and sockets out of us */
+	{
+		const struct rconnect *c;
+		unsigned int n = 0;
+
+		for (c = fl->rconns; c != NULL; c = c->next)
+			n++;
+		if (n >= FWD_RCONNECT_MAX) {
+			dlog("forwarding %s: %u connections still connecting; "
+			    "one refused", fl->name, n);
+			(void)channel_refuse(t, ev->channel, 4,
+			    "too many connections at once");
+			return;
+		}
 	}
 	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
 		(void)channel_refuse(t, ev->channel, 4, "out of memory");
