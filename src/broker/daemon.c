@@ -2297,7 +2297,8 @@ fwd_session(struct fwd *fl, int fd, const char *host, int port,
 	sfd_init(&s->err);
 	sfd_adopt(&s->in, fd);
 	sfd_adopt(&s->out, out);
-	memcpy(s->inbuf, early, early_len);
+	if (early_len > 0)
+		memcpy(s->inbuf, early, early_len);
 	s->in_len = early_len;
 	s->next = cl->sessions;
 	cl->sessions = s;
