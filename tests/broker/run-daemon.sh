@@ -239,6 +239,24 @@ listed() {
 	    /^    state: / && d == n { s = $2 }
 	    END { if (s == "") exit 1; print s }' "$work/status" > "$work/state"
 }
+# while_held N WHAT PID MARK RELEASE BASE WANT: PID is an exec held up
+# (WHAT) until the file RELEASE exists, its output in BASE.out and
+# BASE.err; once a process matching MARK runs (the hold has begun),
+# another exec must complete meanwhile; released, PID's exec must print
+# WANT
+while_held() {
+	local n=$1 what=$2 pid=$3 mark=$4 release=$5 base=$6 want=$7 r _i
+	for _i in $(seq 100); do pgrep -f "$mark" >/dev/null && break; sleep 0.1; done
+	if pgrep -f "$mark" >/dev/null; then ok; else bad "$n: never held up ($what): $(head -c 300 "$base.err")"; fi
+	x target 'echo meanwhile'
+	if [ $rc -eq 0 ] && [ "$(out)" = meanwhile ] && alive "$pid"; then ok; else
+		bad "$n: an exec while $what: $(seen), the held one alive: $(alive "$pid" && echo yes || echo no)"; fi
+	touch "$release"
+	wait "$pid"
+	r=$?
+	if [ $r -eq 0 ] && [ "$(cat "$base.out")" = "$want" ]; then ok; else
+		bad "$n: the held exec itself: rc=$r out=[$(cat "$base.out")] err=[$(head -c 300 "$base.err")]"; fi
+}
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
 fd_count() { ls "/proc/$1/fd" | wc -l; }
 
@@ -495,16 +513,8 @@ if [ "$n" -eq 0 ]; then ok; else bad "3: sshd logged $n new logins for 50 parall
 } > "$work/cfg-slow"
 timeout -k 2 60 "$sb" exec -F "$work/cfg-slow" target 'echo slow' </dev/null \
     >"$work/slow.out" 2>"$work/slow.err" &
-slow=$!
-for _ in $(seq 50); do pgrep -f "$work/release" >/dev/null && break; sleep 0.1; done
-x target 'echo fast'
-if [ $rc -eq 0 ] && [ "$(out)" = fast ] && alive "$slow"; then ok; else
-	bad "3: an exec while another's Match exec runs: $(seen), slow one alive: $(alive "$slow" && echo yes || echo no)"; fi
-touch "$work/release"
-wait "$slow"
-r=$?
-if [ $r -eq 0 ] && [ "$(cat "$work/slow.out")" = slow ]; then ok; else
-	bad "3: the slow Match exec's own exec: rc=$r out=[$(cat "$work/slow.out")] err=[$(head -c 300 "$work/slow.err")]"; fi
+while_held 3 "another's Match exec runs" $! "$work/release" "$work/release" \
+    "$work/slow" slow
 
 # =====================================================================
 # 4. stock OpenSSH through the ControlPath the daemon serves
@@ -832,17 +842,8 @@ Host agented
 CFG
 timeout -k 2 60 "$sb" exec -F "$work/cfg-agent" agented 'echo agent' </dev/null \
     >"$work/agent.out" 2>"$work/agent.err" &
-agented=$!
-for _ in $(seq 100); do pgrep -f "$work/pub/confirm.sh" >/dev/null && break; sleep 0.1; done
-if pgrep -f "$work/pub/confirm.sh" >/dev/null; then ok; else bad "11: the agent never asked for confirmation: $(head -c 300 "$work/agent.err")"; fi
-x target 'echo meanwhile'
-if [ $rc -eq 0 ] && [ "$(out)" = meanwhile ] && alive "$agented"; then ok; else
-	bad "11: an exec while the agent waits for its user: $(seen), the waiting one alive: $(alive "$agented" && echo yes || echo no)"; fi
-touch "$work/agent-release"
-wait "$agented"
-r=$?
-if [ $r -eq 0 ] && [ "$(cat "$work/agent.out")" = agent ]; then ok; else
-	bad "11: the exec signed for by the agent: rc=$r out=[$(cat "$work/agent.out")] err=[$(head -c 300 "$work/agent.err")]"; fi
+while_held 11 "the agent waits for its user" $! "$work/pub/confirm.sh" \
+    "$work/agent-release" "$work/agent" agent
 kill "$agent_pid" 2>/dev/null
 
 # =====================================================================
