@@ -836,9 +836,14 @@ login_free(struct login *s)
 	/* a decryption still running finishes on its own, for nobody */
 	if (s->decrypting != NULL)
 		s->decrypting->login = NULL;
-	/* and an agent round trip too, closing the agent when it does */
-	if (s->asking != NULL)
+	/* and an agent round trip too, closing the agent when it does; it
+	 * is cut short (the agent may be waiting for a user who never
+	 * answers), so the worker it holds is free again at once */
+	if (s->asking != NULL) {
 		s->asking->login = NULL;
+		if (s->asking->fd != -1)
+			(void)shutdown(s->asking->fd, SHUT_RDWR);
+	}
 	pending_sign_clear(s);
 	agent_close(s);
 	keys_free(s);

@@ -844,6 +844,22 @@ timeout -k 2 60 "$sb" exec -F "$work/cfg-agent" agented 'echo agent' </dev/null 
     >"$work/agent.out" 2>"$work/agent.err" &
 while_held 11 "the agent waits for its user" $! "$work/pub/confirm.sh" \
     "$work/agent-release" "$work/agent" agent
+# a transport closed while its login waits on the agent: the exec ends
+# with 255 at once, and the daemon serves on
+sb close agented
+rm -f "$work/agent-release"
+timeout -k 2 60 "$sb" exec -F "$work/cfg-agent" agented 'echo agent' </dev/null \
+    >"$work/agent.out" 2>"$work/agent.err" &
+held=$!
+for _ in $(seq 100); do pgrep -f "$work/pub/confirm.sh" >/dev/null && break; sleep 0.1; done
+sb close agented
+gone "$held" 50
+wait "$held"
+r=$?
+x target 'echo after'
+if [ $r -eq 255 ] && [ $rc -eq 0 ] && [ "$(out)" = after ]; then ok; else
+	bad "11: closed while the agent waits: rc=$r err=[$(head -c 300 "$work/agent.err")], then $(seen)"; fi
+touch "$work/agent-release"
 kill "$agent_pid" 2>/dev/null
 
 # =====================================================================
