@@ -458,14 +458,15 @@ cmd_exec_daemon(int argc, char **argv)
 	m.id = ++c.next_id;
 	if (send_msg(&c, &m) != 0)
 		goto out;
-	/* RequestTTY as -t/-T give it: a terminal when asked twice, or
-	 * once with a terminal on stdin, or for a shell on a terminal */
+	/* RequestTTY (-t and -T in it) is the daemon's to apply, with the
+	 * command the config may give: it is told whether stdin is a
+	 * terminal and says (MUX_S_EXT_TTY) when it asked for one */
 	is_tty = isatty(STDIN_FILENO);
-	want_tty = no_tty ? 0 : want_tty >= 2 ? 1 : want_tty == 1 ? is_tty :
-	    command[0] == '\0' && is_tty;
+	(void)want_tty;
+	(void)no_tty;
 	memset(&m, 0, sizeof(m));
 	m.type = MUX_C_NEW_SESSION;
-	m.want_tty = (uint32_t)want_tty;
+	m.want_tty = MUX_TTY_BY_CONFIG | (is_tty ? 1u : 0u);
 	m.subsystem = (uint32_t)subsystem;
 	m.escape_char = MUX_ESCAPE_NONE;
 	m.term = getenv("TERM") != NULL ? getenv("TERM") : "";
@@ -492,7 +493,7 @@ cmd_exec_daemon(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (want_tty && is_tty) {
+	if (is_tty) {
 		tty_watch_size();
 		/* the daemon's pid, to tell it of size changes as ssh's
 		 * mux clients do */
@@ -523,12 +524,14 @@ cmd_exec_daemon(int argc, char **argv)
 		case MUX_S_ALIVE:
 			daemon_pid = (int)reply.pid;
 			break;
-		case MUX_S_SESSION_OPENED:
-			session_id = reply.session_id;
+		case MUX_S_EXT_TTY:
 			/* raw only now: questions before it were asked on a
 			 * terminal in its usual mode */
-			if (want_tty && is_tty)
+			if (is_tty)
 				tty_make_raw();
+			break;
+		case MUX_S_SESSION_OPENED:
+			session_id = reply.session_id;
 			break;
 		case MUX_S_EXT_PROMPT:
 			answer_prompt(&c, &reply);

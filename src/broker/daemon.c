@@ -170,6 +170,11 @@ struct client {
 	 * client sends its environment, the daemon keeps what ssh would */
 	char **sendenv, **setenv;
 	size_t n_sendenv, n_setenv;
+	/* and what ssh would run there: RemoteCommand, RequestTTY and
+	 * SessionType, for our own clients' sessions */
+	char *remote_command;
+	enum { RTTY_NO, RTTY_YES, RTTY_FORCE, RTTY_AUTO } request_tty;
+	enum { STYPE_DEFAULT, STYPE_NONE, STYPE_SUBSYSTEM } session_type;
 	struct session *sessions;
 	uint32_t next_session_id;
 	int closing;                /* close once out is flushed */
@@ -1053,6 +1058,14 @@ session_event(struct session *s, const struct transport_event *ev)
 		s->opened = 1;
 		if (s->kind == SK_SESSION && session_requests(s) != ERR_OK)
 			return -1;
+		if (s->want_tty && s->cl->hello_seen) {
+			/* our client puts its terminal in raw mode on this */
+			memset(&m, 0, sizeof(m));
+			m.type = MUX_S_EXT_TTY;
+			m.id = s->req_id;
+			m.session_id = s->id;
+			(void)client_send(s->cl, &m);
+		}
 		memset(&m, 0, sizeof(m));
 		m.type = MUX_S_SESSION_OPENED;
 		m.id = s->req_id;
@@ -1659,6 +1672,27 @@ cfg_list(const struct config_result *res, const char *keyword, char ***outp)
 	return count;
 }
 
+/* RemoteCommand, RequestTTY and SessionType as ssh -G resolved them. */
+static void
+client_session_config(struct client *cl, const struct config_result *res)
+{
+	char *v;
+
+	free(cl->remote_command);
+	cl->remote_command = config_result_get_dup(res, "remotecommand", 0);
+	v = config_result_get_dup(res, "requesttty", 0);
+	cl->request_tty = v == NULL ? RTTY_AUTO :
+	    strcmp(v, "force") == 0 ? RTTY_FORCE :
+	    strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ? RTTY_YES :
+	    strcmp(v, "auto") == 0 ? RTTY_AUTO : RTTY_NO;
+	free(v);
+	v = config_result_get_dup(res, "sessiontype", 0);
+	cl->session_type = v == NULL ? STYPE_DEFAULT :
+	    strcmp(v, "none") == 0 ? STYPE_NONE :
+	    strcmp(v, "subsystem") == 0 ? STYPE_SUBSYSTEM : STYPE_DEFAULT;
+	free(v);
+}
+
 static struct client *
 client_by_id(struct daemon *dm, unsigned int id)
 {
@@ -1987,6 +2021,7 @@ resolve_done(void *ctx, int cancelled)
 		argv_free(cl->setenv, cl->n_setenv);
 		cl->n_sendenv = cfg_list(j->d->res, "sendenv", &cl->sendenv);
 		cl->n_setenv = cfg_list(j->d->res, "setenv", &cl->setenv);
+		client_session_config(cl, j->d->res);
 	}
 	/* the request's own resolution, for its forwardings: alive until
 	 * the end of this function whether the pool takes it or not */
@@ -3177,11 +3212,44 @@ new_session(struct client *cl)
 		s->fwd_host = strdup(m->host != NULL ? m->host : "");
 		s->fwd_port = m->port;
 	} else {
+		const char *command = m->command;
+
 		s->kind = SK_SESSION;
 		s->want_tty = m->want_tty != 0;
 		s->subsystem = m->subsystem != 0;
+		if (cl->hello_seen) {
+			/* our own client: the destination's ssh_config says
+			 * what runs and whether with a terminal, as for ssh */
+			int given = command != NULL && *command != '\0';
+
+			if (given && cl->remote_command != NULL) {
+				client_fail(cl, m->id, "Cannot execute "
+				    "command-line and remote command.");
+				session_free(s, 0);
+				return;
+			}
+			if (!given && cl->remote_command != NULL)
+				command = cl->remote_command;
+			if (cl->session_type == STYPE_SUBSYSTEM)
+				s->subsystem = 1;
+			if ((m->want_tty & MUX_TTY_BY_CONFIG_MASK) ==
+			    MUX_TTY_BY_CONFIG) {
+				int is_tty = (m->want_tty & 1) != 0;
+				int has_cmd = (command != NULL &&
+				    *command != '\0') || s->subsystem;
+
+				s->want_tty = cl->request_tty == RTTY_FORCE ||
+				    (cl->request_tty == RTTY_YES && is_tty) ||
+				    (cl->request_tty == RTTY_AUTO && is_tty &&
+				    !has_cmd);
+				if (cl->request_tty == RTTY_YES && !is_tty)
+					client_message(cl, "Pseudo-terminal will "
+					    "not be allocated because stdin is "
+					    "not a terminal.");
+			}
+		}
 		s->term = m->term != NULL ? strdup(m->term) : NULL;
-		s->command = m->command != NULL ? strdup(m->command) : NULL;
+		s->command = command != NULL ? strdup(command) : NULL;
 		if ((s->env = calloc(m->n_env + cl->n_setenv + 1,
 		    sizeof(char *))) != NULL) {
 			for (i = 0; i < m->n_env; i++) {
@@ -3200,6 +3268,22 @@ new_session(struct client *cl)
 	}
 	s->next = cl->sessions;
 	cl->sessions = s;
+	if (s->kind == SK_SESSION && cl->hello_seen &&
+	    cl->session_type == STYPE_NONE) {
+		/* SessionType none (ssh -o SessionType=none): nothing runs;
+		 * the transport is there, and the session ends at once */
+		struct mux_msg r;
+
+		memset(&r, 0, sizeof(r));
+		r.type = MUX_S_SESSION_OPENED;
+		r.id = m->id;
+		r.session_id = s->id;
+		(void)client_send(cl, &r);
+		s->exit_status = 0;
+		s->closed_remote = 1;
+		session_free(s, 1);
+		return;
+	}
 	if (pc->state == PC_READY && session_start(s) != ERR_OK) {
 		client_fail(cl, m->id, "cannot open a channel");
 		session_free(s, 0);
@@ -3550,6 +3634,7 @@ client_close(struct client *cl)
 	argv_free(cl->select_argv, cl->select_argc);
 	argv_free(cl->sendenv, cl->n_sendenv);
 	argv_free(cl->setenv, cl->n_setenv);
+	free(cl->remote_command);
 	free(cl->pc_error);
 	if (cl->pc != NULL)
 		pconn_release(cl->pc);

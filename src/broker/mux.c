@@ -202,6 +202,9 @@ static const struct layout layouts[] = {
 	    F_BOOL("MUX_S_EXT_PROMPT", echo, "echo flag")),
 	LAYOUT(MUX_S_EXT_MESSAGE, DIR_MASTER, 0,
 	    F_CSTR("MUX_S_EXT_MESSAGE", text, "text")),
+	LAYOUT(MUX_S_EXT_TTY, DIR_MASTER, 0,
+	    F_ID("MUX_S_EXT_TTY"),
+	    F_U32("MUX_S_EXT_TTY", session_id, "session id")),
 };
 
 #define N_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

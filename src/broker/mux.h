@@ -82,10 +82,18 @@ struct buf;
 #define MUX_S_EXT_TEXT          0xdb000001u
 #define MUX_S_EXT_PROMPT        0xdb000002u
 #define MUX_S_EXT_MESSAGE       0xdb000003u
+#define MUX_S_EXT_TTY           0xdb000004u
 
 /* The HELLO extension both our sides send; its value is the version. */
 #define MUX_EXT_SSHBROKER       "sshbroker@sshbroker.dev"
 
+/* NEW_SESSION's want_tty from our own client: the master decides by the
+ * destination's RequestTTY (with -t and -T folded in, as ssh -G shows
+ * it), the command and the low bit, set when the client's stdin is a
+ * terminal; MUX_S_EXT_TTY says a terminal was asked for.  A stock master
+ * would read any non-zero value as "yes". */
+#define MUX_TTY_BY_CONFIG       0x5b000000u
+#define MUX_TTY_BY_CONFIG_MASK  0xfffffffeu
 /* NEW_SESSION's escape_char when there is none. */
 #define MUX_ESCAPE_NONE         0xffffffffu
 /* A port of this value means the host field is a Unix socket path. */

@@ -408,6 +408,7 @@ static const struct mux_msg samples[] = {
 	{ .type = MUX_S_EXT_PROMPT, .id = 31, .prompt = "Are you sure (yes/no)? ",
 	    .echo = 1 },
 	{ .type = MUX_S_EXT_MESSAGE, .text = "Warning: added web1" },
+	{ .type = MUX_S_EXT_TTY, .id = 32, .session_id = 7 },
 };
 #define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 

@@ -18,6 +18,7 @@
 #  11. an agent waiting for its user (ssh-add -c) holds up no one
 #  12. a ProxyCommand deaf to SIGTERM: killed and reaped after close
 #  13. forwarding: -L, -D (SOCKS4/4a/5), -R, stock ssh -L, -O forward/cancel
+#  14. RemoteCommand, RequestTTY (-t, -tt), SessionType from ssh_config
 #  10. no growth of fds or memory over 1,000 sessions and 10,000 control
 #      requests
 #   9. lifecycle: a second daemon, stop, SIGTERM with a live session
@@ -1031,6 +1032,37 @@ if [ "$n" -eq 0 ]; then ok; else bad "13: sshd logged $n logins of $user for the
 sb close target
 got=$(fwd banner "$p1")
 case $got in SSH-2.0-*) bad "13: -L $p1 still forwards after its transport closed" ;; *) ok ;; esac
+
+# =====================================================================
+# 14. what the destination's ssh_config says runs, as ssh reads it:
+# RemoteCommand, RequestTTY (and -t, -tt, -T), SessionType
+note "14. RemoteCommand, RequestTTY, SessionType"
+{ printf 'Host rc\n  RemoteCommand echo from-config\n'; sed 's/^Host target target2$/Host target target2 rc/' "$cfg"; } > "$work/cfg-rc"
+sb exec -F "$work/cfg-rc" rc </dev/null
+if [ $rc -eq 0 ] && [ "$(out)" = from-config ]; then ok; else bad "14: RemoteCommand: $(seen)"; fi
+sb exec -F "$work/cfg-rc" rc 'echo mine' </dev/null
+if [ $rc -eq 255 ] && grep -q "Cannot execute command-line and remote command" "$work/err"; then ok; else bad "14: a command and a RemoteCommand: $(seen)"; fi
+x -o RequestTTY=force target 'tty'
+case "$(out)" in /dev/pts/*) ok ;; *) bad "14: RequestTTY=force: $(seen)" ;; esac
+x -tt target 'tty'
+case "$(out)" in /dev/pts/*) ok ;; *) bad "14: -tt: $(seen)" ;; esac
+x -t target 'tty'
+if [ "$(out)" = "not a tty" ] && grep -q "Pseudo-terminal will not be allocated because stdin is not a terminal" "$work/err"; then ok; else bad "14: -t without a terminal: $(seen)"; fi
+log_mark
+x -o SessionType=none target
+sessions=$(tail -n +"$((mark + 1))" "$SSHD_LOG" | grep -c "Starting session")
+if [ $rc -eq 0 ] && [ -z "$(out)" ] && [ "$(logins)" -eq 0 ] && [ "$sessions" -eq 0 ]; then ok; else
+	bad "14: SessionType=none: $(seen), sshd started $sessions sessions (want 0)"; fi
+if command -v script >/dev/null 2>&1; then
+	# a terminal on stdin: -t gets one, and the local one is put back
+	timeout -k 2 20 script -qec "$sb exec -F $cfg -t target 'tty; echo done'" /dev/null </dev/null >"$work/out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^/dev/pts/' "$work/out" && grep -q done "$work/out"; then ok; else bad "14: -t on a terminal: rc=$rc [$(tr -d '\r' < "$work/out" | head -c 300)]"; fi
+	timeout -k 2 20 script -qec "$sb exec -F $cfg target 'tty'" /dev/null </dev/null >"$work/out" 2>&1
+	if grep -q "not a tty" "$work/out"; then ok; else bad "14: a command on a terminal, RequestTTY auto: [$(tr -d '\r' < "$work/out" | head -c 300)]"; fi
+else
+	note "   (no script(1): the checks with a terminal on stdin are not run)"
+fi
 
 # =====================================================================
 # 10. no growth over many sessions
