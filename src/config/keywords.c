@@ -162,6 +162,9 @@ static const struct {
 #define KW_HASH_SLOTS 512   /* a power of two, over twice the entries */
 
 static unsigned short kw_hash_table[KW_HASH_SLOTS]; /* index + 1; 0 empty */
+/* and the other way: every printed line names its keyword, and the
+ * accessor walks all of them per value it reads */
+static const char *kw_name_of[K_COUNT];
 static pthread_once_t kw_hash_once = PTHREAD_ONCE_INIT;
 
 static unsigned int
@@ -185,6 +188,10 @@ kw_hash_build(void)
 		while (kw_hash_table[slot] != 0)
 			slot = (slot + 1) & (KW_HASH_SLOTS - 1);
 		kw_hash_table[slot] = (unsigned short)(i + 1);
+		/* the first entry of a keyword is its printed name */
+		if ((size_t)keyword_table[i].kw < K_COUNT &&
+		    kw_name_of[keyword_table[i].kw] == NULL)
+			kw_name_of[keyword_table[i].kw] = keyword_table[i].name;
 	}
 }
 
@@ -208,11 +215,8 @@ cfg_keyword_lookup(const char *lower_name)
 const char *
 cfg_keyword_name(enum cfg_kw kw)
 {
-	size_t i;
-
-	for (i = 0; i < N_KEYWORDS; i++) {
-		if (keyword_table[i].kw == kw)
-			return keyword_table[i].name;
-	}
-	return "UNKNOWN";
+	(void)pthread_once(&kw_hash_once, kw_hash_build);
+	if ((size_t)kw >= K_COUNT || kw_name_of[kw] == NULL)
+		return "UNKNOWN";
+	return kw_name_of[kw];
 }

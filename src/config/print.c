@@ -33,6 +33,10 @@ struct walker {
 	line_fn fn;
 	void *ctx;
 	int rc;
+	/* the accessor: only this keyword's lines are worth formatting, and
+	 * nothing once stop is set (the value was found) */
+	const char *only;
+	int stop;
 	char scratch[256];
 };
 
@@ -45,12 +49,22 @@ emit(struct walker *w, const char *keyword, const char *value,
 {
 	struct print_line l;
 
-	if (w->rc != ERR_OK)
+	if (w->rc != ERR_OK || w->stop)
 		return;
 	l.keyword = keyword;
 	l.value = value;
 	l.origin = o;
 	w->rc = w->fn(w->ctx, &l);
+}
+
+/* Whether kw's lines need formatting at all: every line for a printer,
+ * only the asked one for the accessor (which reads one keyword of some
+ * hundred, many times per connection). */
+static int
+wanted(const struct walker *w, enum cfg_kw kw)
+{
+	return w->rc == ERR_OK && !w->stop &&
+	    (w->only == NULL || strcmp(cfg_keyword_name(kw), w->only) == 0);
 }
 
 static const struct cfg_origin *
@@ -64,6 +78,8 @@ origin_of(const struct walker *w, enum cfg_kw kw)
 static void
 emit_str(struct walker *w, enum cfg_kw kw, const char *val)
 {
+	if (!wanted(w, kw))
+		return;
 	if (val != NULL)
 		emit(w, cfg_keyword_name(kw), val, origin_of(w, kw));
 }
@@ -73,6 +89,8 @@ emit_int(struct walker *w, enum cfg_kw kw, int val)
 {
 	char buf[32];
 
+	if (!wanted(w, kw))
+		return;
 	snprintf(buf, sizeof(buf), "%d", val);
 	emit(w, cfg_keyword_name(kw), buf, origin_of(w, kw));
 }
@@ -83,6 +101,8 @@ emit_fmtint(struct walker *w, enum cfg_kw kw, int val)
 {
 	const char *s;
 
+	if (!wanted(w, kw))
+		return;
 	if (val == -1)
 		s = "unset";
 	else if (kw == K_FINGERPRINT_HASH)
@@ -97,6 +117,8 @@ emit_strarray(struct walker *w, enum cfg_kw kw, const struct cfg_strlist *l)
 {
 	size_t i;
 
+	if (!wanted(w, kw))
+		return;
 	for (i = 0; i < l->n; i++) {
 		emit(w, cfg_keyword_name(kw), l->v[i],
 		    l->origin[i].file == CFG_ORIGIN_UNSET ? &origin_default :
@@ -108,10 +130,12 @@ static void
 emit_strarray_oneline(struct walker *w, enum cfg_kw kw,
     const struct cfg_strlist *l)
 {
-	struct buf *b = buf_new(0);
+	struct buf *b;
 	size_t i;
 
-	if (b == NULL) {
+	if (!wanted(w, kw))
+		return;
+	if ((b = buf_new(0)) == NULL) {
 		w->rc = ERR_NOMEM;
 		return;
 	}
@@ -130,6 +154,8 @@ emit_forwards(struct walker *w, enum cfg_kw kw, const struct cfg_fwdlist *l)
 	struct buf *b;
 	size_t i;
 
+	if (!wanted(w, kw))
+		return;
 	if ((b = buf_new(0)) == NULL) {
 		w->rc = ERR_NOMEM;
 		return;
@@ -413,7 +439,7 @@ put_ssh_g(void *ctx, const struct print_line *l)
 int
 config_print_ssh_g(const struct config_result *r, struct buf *out)
 {
-	struct walker w = { &r->v, put_ssh_g, out, ERR_OK, { 0 } };
+	struct walker w = { .v = &r->v, .fn = put_ssh_g, .ctx = out, .rc = ERR_OK };
 
 	walk(&w);
 	return w.rc;
@@ -447,7 +473,7 @@ int
 config_print_explain(const struct config_result *r, struct buf *out)
 {
 	struct explain_ctx e = { &r->v, out };
-	struct walker w = { &r->v, put_explain, &e, ERR_OK, { 0 } };
+	struct walker w = { .v = &r->v, .fn = put_explain, .ctx = &e, .rc = ERR_OK };
 
 	walk(&w);
 	return w.rc;
@@ -541,7 +567,7 @@ int
 config_print_yaml(const struct config_result *r, struct buf *out)
 {
 	struct collected c = { NULL, 0, 0, ERR_OK };
-	struct walker w = { &r->v, collect, &c, ERR_OK, { 0 } };
+	struct walker w = { .v = &r->v, .fn = collect, .ctx = &c, .rc = ERR_OK };
 	yaml_emitter_t em;
 	yaml_event_t ev;
 	size_t i, j;
@@ -607,6 +633,7 @@ struct get_ctx {
 	size_t seen;
 	const char *found;      /* points into the result's storage */
 	char *owned;
+	int *stop;              /* the walker's: found, the rest is skipped */
 };
 
 static int
@@ -619,6 +646,7 @@ get_line(void *ctx, const struct print_line *l)
 	if (g->seen++ == g->index) {
 		if ((g->owned = strdup(l->value)) == NULL)
 			return ERR_NOMEM;
+		*g->stop = 1;
 	}
 	return ERR_OK;
 }
@@ -627,9 +655,16 @@ char *
 config_result_get_dup(const struct config_result *r, const char *keyword,
     size_t index)
 {
-	struct get_ctx g = { keyword, index, 0, NULL, NULL };
-	struct walker w = { &r->v, get_line, &g, ERR_OK, { 0 } };
+	struct get_ctx g = { keyword, index, 0, NULL, NULL, NULL };
+	struct walker w;
 
+	memset(&w, 0, sizeof(w));
+	w.v = &r->v;
+	w.fn = get_line;
+	w.ctx = &g;
+	w.rc = ERR_OK;
+	w.only = keyword;
+	g.stop = &w.stop;
 	walk(&w);
 	return g.owned;
 }
