@@ -5,7 +5,8 @@
 #       with the daemon already holding the transport, against
 #       `ssh -S SOCK target true` with an `ssh -M -S SOCK -fN target`
 #       master; hyperfine (or, without it, an alternating loop timed with
-#       $EPOCHREALTIME); both means and their ratio;
+#       $EPOCHREALTIME), in alternating rounds (ROUNDS, default 4);
+#       both means, and the ratio averaged over the rounds;
 #   (b) memory the daemon adds per idle transport: N transports (default
 #       50) to N aliases of the same sshd, each its own Host block and
 #       HostKeyAlias, opened with `sshbroker connect`; VmRSS and private
@@ -88,32 +89,42 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 ssh -F "$cfg" -M -S "$master" -fN target </dev/null
 ssh -F "$cfg" -S "$master" target true </dev/null || { echo "the ssh master does not serve"; exit 1; }
 echo
-echo "== (a) a reused session running true ($runs runs each)"
+rounds=${ROUNDS:-4}
+echo "== (a) a reused session running true ($runs runs each, in $rounds alternating rounds)"
 sb_cmd="$sb exec -F $cfg target true"
 ssh_cmd="ssh -F $cfg -S $master target true"
-if command -v hyperfine >/dev/null 2>&1; then
-	hyperfine -N -w 20 -r "$runs" --export-json "$work/a.json" \
-	    -n "sshbroker exec (daemon)" "$sb_cmd" \
-	    -n "ssh -S (ControlMaster)" "$ssh_cmd"
-	read -r m_sb m_ssh < <(python3 -c '
+# The machine's speed drifts over a run: each round times both commands
+# back to back, and the ratio is taken per round, then averaged.
+per=$(( (runs + rounds - 1) / rounds ))
+: > "$work/rounds"
+for r in $(seq "$rounds"); do
+	if command -v hyperfine >/dev/null 2>&1; then
+		hyperfine -N -w 20 -r "$per" --export-json "$work/a.json" \
+		    -n "sshbroker exec (daemon)" "$sb_cmd" \
+		    -n "ssh -S (ControlMaster)" "$ssh_cmd" >/dev/null
+		read -r m_sb m_ssh < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 print(r[0]["mean"] * 1e3, r[1]["mean"] * 1e3)' "$work/a.json")
-else
-	echo "(hyperfine is not installed: an alternating loop, \$EPOCHREALTIME)"
-	t_sb=0 t_ssh=0
-	for _ in $(seq 20); do $sb_cmd </dev/null; $ssh_cmd </dev/null; done
-	for _ in $(seq "$runs"); do
-		s=${EPOCHREALTIME/./}; $sb_cmd </dev/null; e=${EPOCHREALTIME/./}
-		t_sb=$((t_sb + e - s))
-		s=${EPOCHREALTIME/./}; $ssh_cmd </dev/null; e=${EPOCHREALTIME/./}
-		t_ssh=$((t_ssh + e - s))
-	done
-	m_sb=$(awk -v t="$t_sb" -v r="$runs" 'BEGIN { print t / r / 1000 }')
-	m_ssh=$(awk -v t="$t_ssh" -v r="$runs" 'BEGIN { print t / r / 1000 }')
-fi
-awk -v a="$m_sb" -v b="$m_ssh" 'BEGIN {
-	printf "mean: sshbroker exec %.2f ms, ssh -S %.2f ms; sshbroker / ssh = %.2f\n", a, b, a / b }'
+	else
+		t_sb=0 t_ssh=0
+		for _ in $(seq 20); do $sb_cmd </dev/null; $ssh_cmd </dev/null; done
+		for _ in $(seq "$per"); do
+			s=${EPOCHREALTIME/./}; $sb_cmd </dev/null; e=${EPOCHREALTIME/./}
+			t_sb=$((t_sb + e - s))
+			s=${EPOCHREALTIME/./}; $ssh_cmd </dev/null; e=${EPOCHREALTIME/./}
+			t_ssh=$((t_ssh + e - s))
+		done
+		m_sb=$(awk -v t="$t_sb" -v r="$per" 'BEGIN { print t / r / 1000 }')
+		m_ssh=$(awk -v t="$t_ssh" -v r="$per" 'BEGIN { print t / r / 1000 }')
+	fi
+	echo "$m_sb $m_ssh" >> "$work/rounds"
+	awk -v r="$r" -v a="$m_sb" -v b="$m_ssh" 'BEGIN {
+		printf "round %d: sshbroker exec %.2f ms, ssh -S %.2f ms, ratio %.2f\n", r, a, b, a / b }'
+done
+command -v hyperfine >/dev/null 2>&1 || echo "(hyperfine is not installed: alternating loops timed with \$EPOCHREALTIME)"
+awk '{ a += $1; b += $2; q = $1 / $2; s += q; if (n == 0 || q < lo) lo = q; if (n == 0 || q > hi) hi = q; n++ }
+    END { printf "mean: sshbroker exec %.2f ms, ssh -S %.2f ms; sshbroker / ssh = %.2f (rounds %.2f to %.2f)\n", a / n, b / n, s / n, lo, hi }' "$work/rounds"
 
 # ---- (b) memory per idle transport
 # kib PID: "VmRSS Private" in KiB (Private = Private_Clean + Private_Dirty)

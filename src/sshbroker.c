@@ -1,5 +1,10 @@
 /*
- * sshbroker: the one executable.  Dispatches to a subcommand.
+ * sshbroker: the command people and tools run.  The client commands that
+ * talk to the daemon (exec, connect, forward, status, close, stop) run
+ * here; this executable holds no transport and no crypto library, so it
+ * starts about as fast as a program can (every reused session pays that
+ * start).  Everything else (daemon, resolve, ping, exec --direct, and
+ * whatever it does not know) is sshbroker-core's, run in its place.
  */
 #include "config.h"
 
@@ -11,34 +16,25 @@
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;
-} commands[] = {
-	{ "resolve", cmd_resolve,
-	  "resolve [--explain] [--format ssh|yaml] [-F file] [-o opt=value]... "
-	  "[-p port] [-l user] [-J jumps] destination" },
-	{ "exec", cmd_exec,
-	  "exec [--direct] [--no-autostart] [ssh options] destination "
-	  "[command...]" },
-	{ "daemon", cmd_daemon, "daemon [--foreground]" },
-	{ "status", cmd_status, "status [--format text|yaml] [--no-autostart]" },
-	{ "connect", cmd_connect, "connect [ssh options] destination" },
-	{ "forward", cmd_forward,
-	  "forward -W host:port [ssh options] destination" },
-	{ "close", cmd_close, "close destination" },
-	{ "stop", cmd_stop, "stop" },
-	{ "ping", cmd_ping,
-	  "ping [-F file] [-o opt=value]... [-p port] [-l user] destination" },
+} client_commands[] = {
+	{ "status", cmd_status },
+	{ "connect", cmd_connect },
+	{ "forward", cmd_forward },
+	{ "close", cmd_close },
+	{ "stop", cmd_stop },
 };
 
+/* exec's own options come first; --direct among them means no daemon. */
 static int
-usage(FILE *f)
+exec_is_direct(int argc, char **argv)
 {
-	size_t i;
+	int i;
 
-	fprintf(f, "usage:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  sshbroker %s\n", commands[i].usage);
-	return f == stderr ? 255 : 0;
+	for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0 &&
+	    argv[i][2] != '\0'; i++)
+		if (strcmp(argv[i], "--direct") == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -46,18 +42,17 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	if (argc < 2)
-		return usage(stderr);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return usage(stdout);
-	if (strcmp(argv[1], "--version") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("%s\n", PACKAGE_STRING);
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "exec") == 0 &&
+	    !exec_is_direct(argc - 2, argv + 2))
+		return cmd_exec_daemon(argc - 2, argv + 2);
+	for (i = 0; argc >= 2 &&
+	    i < sizeof(client_commands) / sizeof(client_commands[0]); i++) {
+		if (strcmp(argv[1], client_commands[i].name) == 0)
+			return client_commands[i].run(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "sshbroker: unknown command \"%s\"\n", argv[1]);
-	return usage(stderr);
+	return core_exec(argv);
 }

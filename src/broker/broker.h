@@ -5,6 +5,8 @@
 #ifndef SSHBROKER_BROKER_BROKER_H
 #define SSHBROKER_BROKER_BROKER_H
 
+#include <stddef.h>
+
 struct config_host;
 
 /* `sshbroker resolve ...`: returns the process exit status. */
@@ -23,6 +25,17 @@ int cmd_stop(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 /* `sshbroker ping ...`: key exchange and host key check only. */
 int cmd_ping(int argc, char **argv);
+
+/*
+ * sshbroker-core, the executable with every command (core.c): next to
+ * the running executable (a build tree), else in PKGLIBEXECDIR (an
+ * installed one).  core_path() fills buf and returns it, or NULL when
+ * there is none; core_exec() runs it with argv (argv[0] kept, so the
+ * process still shows as sshbroker) in this process's place, and
+ * returns 255 with a message only when it cannot.
+ */
+char *core_path(char *buf, size_t len);
+int core_exec(char **argv);
 
 /*
  * Fills h with this process's real identity and effects: the passwd

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -67,7 +68,7 @@ closefrom_3(void)
 static int
 spawn_daemon(const char *path)
 {
-	char dir[108], log[128], why[256];
+	char dir[108], log[128], why[256], core[PATH_MAX];
 	pid_t pid;
 	int fd, status;
 
@@ -100,7 +101,8 @@ spawn_daemon(const char *path)
 			(void)dup2(fd, 2);
 			close(fd);
 		}
-		execl("/proc/self/exe", "sshbroker", "daemon", (char *)NULL);
+		if (core_path(core, sizeof(core)) != NULL)
+			execl(core, "sshbroker", "daemon", (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)

@@ -469,7 +469,7 @@ vg_fds() {
 vg() {
 	bounded 60 30 bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/};
 	    [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@"' clean-exec \
-	    valgrind --tool=none --track-fds=yes --log-file="$work/vg.$1.%p" "${@:2}" \
+	    valgrind --tool=none --track-fds=yes --trace-children=yes --log-file="$work/vg.$1.%p" "${@:2}" \
 	    </dev/null >"$work/out" 2>"$work/err"
 	rc=$b_rc ms=$b_ms why=$b_why
 	vg_log=$work/vg.$1.$b_sid
