@@ -17,6 +17,7 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } client_commands[] = {
+	{ "resolve", cmd_resolve },
 	{ "status", cmd_status },
 	{ "connect", cmd_connect },
 	{ "forward", cmd_forward },
