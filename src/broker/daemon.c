@@ -2058,9 +2058,16 @@ resolve_done(void *ctx, int cancelled)
 		/* -L, -D, LocalForward, DynamicForward: listening from now
 		 * on, carried once the connection is up */
 		if (res != NULL && fwd_open_all(cl, pc, res) != 0) {
+			/* the selection fails, and with it the session
+			 * request sent behind it: nothing runs */
 			cl->waiting = 0;
-			client_fail(cl, j->request_id, "sshbroker: a forwarding "
-			    "failed and ExitOnForwardFailure is set");
+			cl->pc = NULL;
+			pconn_release(pc);
+			free(cl->pc_error);
+			cl->pc_error = strdup("sshbroker: a forwarding failed "
+			    "and ExitOnForwardFailure is set");
+			client_fail(cl, j->request_id, cl->pc_error != NULL ?
+			    cl->pc_error : "forwarding failed");
 		} else if (pc->state == PC_READY || cl->pending.type ==
 		    MUX_C_EXT_SELECT) {
 			cl->waiting = 0;

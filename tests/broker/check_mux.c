@@ -29,6 +29,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 
+#include "../common/unhex.h"
+
 /* ---- bytes from ssh 9.2 (client to master) */
 
 /* Its HELLO, sent at once without waiting for the master's. */
@@ -96,22 +98,6 @@
 
 /* ---- helpers */
 
-static unsigned char *
-unhex(const char *hex, size_t *lenp)
-{
-	size_t n = strlen(hex) / 2, i;
-	unsigned char *p = malloc(n + 1);
-	unsigned int v;
-
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		p[i] = (unsigned char)v;
-	}
-	*lenp = n;
-	return p;
-}
 
 /* Encodes m and checks the frame against hex. */
 static void
@@ -122,7 +108,7 @@ assert_encodes_to(const struct mux_msg *m, const char *hex)
 	size_t want_len;
 
 	ck_assert_int_eq(mux_encode(b, m), ERR_OK);
-	want = unhex(hex, &want_len);
+	want = unhex_dup(hex, &want_len);
 	ck_assert_uint_eq(buf_len(b), want_len);
 	ck_assert_mem_eq(buf_ptr(b), want, want_len);
 	free(want);
@@ -143,7 +129,7 @@ decode_hex(const char *hex, decoder dec, struct mux_msg *m)
 	unsigned char *bytes;
 	size_t len, plen;
 
-	bytes = unhex(hex, &len);
+	bytes = unhex_dup(hex, &len);
 	ck_assert_int_eq(buf_put(in, bytes, len), ERR_OK);
 	ck_assert_int_eq(mux_frame_next(in, &payload, &plen, &reason), ERR_OK);
 	ck_assert_uint_eq(buf_len(in), 0);
@@ -164,7 +150,7 @@ decode_payload_hex(const char *hex, decoder dec, struct mux_msg *m,
 	size_t len;
 	int r;
 
-	p = unhex(hex, &len);
+	p = unhex_dup(hex, &len);
 	r = dec(p, len, m, reasonp);
 	free(p);
 	return r;
@@ -565,7 +551,7 @@ static unsigned char *
 any_frame(size_t k, size_t *lenp)
 {
 	return k < N_SAMPLES ? sample_frame(k, lenp) :
-	    unhex(captured[k - N_SAMPLES], lenp);
+	    unhex_dup(captured[k - N_SAMPLES], lenp);
 }
 
 START_TEST(test_truncation_sweep)

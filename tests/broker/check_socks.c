@@ -19,24 +19,10 @@
 #include "broker/socks.h"
 #include "common/err.h"
 
+#include "../common/unhex.h"
+
 /* ---- helpers */
 
-static unsigned char *
-unhex(const char *hex, size_t *lenp)
-{
-	size_t n = strlen(hex) / 2, i;
-	unsigned char *p = malloc(n + 1);
-	unsigned int v;
-
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		p[i] = (unsigned char)v;
-	}
-	*lenp = n;
-	return p;
-}
 
 /* hex + the bytes of s (no NUL) + hex2 */
 static unsigned char *
@@ -45,8 +31,8 @@ build(const char *hex, const char *s, const char *hex2, size_t *lenp)
 	unsigned char *a, *b, *p;
 	size_t alen, blen, slen = strlen(s);
 
-	a = unhex(hex, &alen);
-	b = unhex(hex2, &blen);
+	a = unhex_dup(hex, &alen);
+	b = unhex_dup(hex2, &blen);
 	p = malloc(alen + slen + blen + 1);
 	ck_assert_ptr_nonnull(p);
 	memcpy(p, a, alen);
@@ -130,7 +116,7 @@ assert_accepts_hex(const char *hex, size_t greet_len, int version,
     const char *host, uint16_t port)
 {
 	size_t len;
-	unsigned char *p = unhex(hex, &len);
+	unsigned char *p = unhex_dup(hex, &len);
 
 	assert_accepts(p, len, greet_len, version, host, port);
 	free(p);
@@ -151,7 +137,7 @@ assert_refuses(const unsigned char *p, size_t len, const char *reason,
 	size_t want_len, k;
 	int rc;
 
-	want = unhex(refusal_hex, &want_len);
+	want = unhex_dup(refusal_hex, &want_len);
 	for (k = 0; k <= len; k++) {
 		q = malloc(k + 1);
 		ck_assert_ptr_nonnull(q);
@@ -183,7 +169,7 @@ assert_refuses_hex(const char *hex, const char *reason,
     const char *refusal_hex, int greeted)
 {
 	size_t len;
-	unsigned char *p = unhex(hex, &len);
+	unsigned char *p = unhex_dup(hex, &len);
 
 	assert_refuses(p, len, reason, refusal_hex, greeted);
 	free(p);
@@ -322,23 +308,23 @@ START_TEST(test_refused_early)
 	size_t len;
 	unsigned char *p;
 
-	p = unhex("040100500000000100" "61", &len);
+	p = unhex_dup("040100500000000100" "61", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_AGAIN);
 	free(p);
-	p = unhex("040100500000000100" "6120", &len);
+	p = unhex_dup("040100500000000100" "6120", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_INVALID_FORMAT);
 	ck_assert_str_eq(why, "SOCKS4a: host name byte not printable ASCII");
 	free(p);
-	p = unhex(GREET "05010003ff" "6109", &len);
+	p = unhex_dup(GREET "05010003ff" "6109", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_INVALID_FORMAT);
 	ck_assert_str_eq(why, "SOCKS5: host name byte not printable ASCII");
 	ck_assert_int_eq(r.greeted, 1);
 	free(p);
 	/* BIND is refused on its own byte */
-	p = unhex("0402", &len);
+	p = unhex_dup("0402", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_INVALID_FORMAT);
 	free(p);
-	p = unhex(GREET "0502", &len);
+	p = unhex_dup(GREET "0502", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_INVALID_FORMAT);
 	ck_assert_int_eq(r.refusal[1], 0x07);
 	free(p);
@@ -359,7 +345,7 @@ START_TEST(test_userid_limit)
 	free(s);
 
 	/* any byte but NUL: the user id is never interpreted */
-	p = unhex("04010050c0a80102" "ff200a0100", &len);
+	p = unhex_dup("04010050c0a80102" "ff200a0100", &len);
 	assert_accepts(p, len, 0, 4, "192.168.1.2", 80);
 	free(p);
 
@@ -445,7 +431,7 @@ START_TEST(test_overwrites)
 	size_t len;
 	unsigned char *p;
 
-	p = unhex(GREET "050100030b6578616d706c652e636f6d01bb", &len);
+	p = unhex_dup(GREET "050100030b6578616d706c652e636f6d01bb", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_OK);
 	ck_assert_int_eq(socks_parse(p, len - 1, &r, &why), ERR_AGAIN);
 	ck_assert_str_eq(r.host, "");
@@ -453,7 +439,7 @@ START_TEST(test_overwrites)
 	ck_assert_uint_eq(r.used, 0);
 	ck_assert_int_eq(r.greeted, 1);
 	free(p);
-	p = unhex("0402", &len);
+	p = unhex_dup("0402", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_INVALID_FORMAT);
 	ck_assert_int_eq(socks_parse(p, 0, &r, &why), ERR_AGAIN);
 	ck_assert_ptr_null(why);
@@ -512,12 +498,12 @@ START_TEST(test_reply_follows_request)
 	size_t len;
 	unsigned char *p;
 
-	p = unhex("040101bb00000001" "00" "6100", &len);
+	p = unhex_dup("040101bb00000001" "00" "6100", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_OK);
 	ck_assert_uint_eq(socks_reply(&r, 1, out, sizeof(out)), 8);
 	ck_assert_uint_eq(out[1], 0x5a);
 	free(p);
-	p = unhex(GREET "0501000301610050", &len);
+	p = unhex_dup(GREET "0501000301610050", &len);
 	ck_assert_int_eq(socks_parse(p, len, &r, &why), ERR_OK);
 	ck_assert_uint_eq(socks_reply(&r, 0, out, sizeof(out)), 10);
 	ck_assert_mem_eq(out, "\x05\x01\x00\x01\x00\x00\x00\x00\x00\x00", 10);

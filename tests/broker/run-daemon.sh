@@ -868,20 +868,12 @@ kill "$agent_pid" 2>/dev/null
 # leaves the daemon serving, and the command is killed and reaped (its
 # grace runs on a worker, not on the loop)
 note "12. a ProxyCommand that ignores SIGTERM"
-cat > "$work/cfg-proxy" <<CFG
-Host proxied
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  ProxyCommand sh -c 'echo \$\$ > $work/proxy.pid; trap "" TERM; exec socat - TCP:%h:%p'
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  BatchMode yes
-  StrictHostKeyChecking yes
-  UserKnownHostsFile $SSHD_KNOWN_HOSTS
-  GlobalKnownHostsFile /dev/null
-CFG
+# (the main config's settings, under a name of its own)
+{
+	printf 'Host proxied\n'
+	printf '  ProxyCommand sh -c '"'"'echo $$ > %s/proxy.pid; trap "" TERM; exec socat - TCP:%%h:%%p'"'"'\n' "$work"
+	sed 's/^Host target target2$/Host target target2 proxied/' "$cfg"
+} > "$work/cfg-proxy"
 rm -f "$work/proxy.pid"
 sb exec -F "$work/cfg-proxy" proxied 'echo via-proxy' </dev/null
 ppid_=$(cat "$work/proxy.pid" 2>/dev/null)

@@ -24,6 +24,8 @@
 #include "common/err.h"
 #include "transport/cipher.h"
 
+#include "../common/unhex.h"
+
 #define CHACHAPOLY "chacha20-poly1305@openssh.com"
 #define AES128GCM "aes128-gcm@openssh.com"
 #define AES256GCM "aes256-gcm@openssh.com"
@@ -38,21 +40,6 @@ static const char *const aead_ciphers[] = { CHACHAPOLY, AES128GCM, AES256GCM };
 
 /* ---- helpers */
 
-static size_t
-unhex(const char *hex, unsigned char *out, size_t max)
-{
-	size_t n = strlen(hex) / 2, i;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(n, max);
-	for (i = 0; i < n; i++) {
-		unsigned int v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (unsigned char)v;
-	}
-	return n;
-}
 
 /* Deterministic bytes that differ with seed. */
 static void
@@ -401,10 +388,10 @@ START_TEST(test_ctr_sp800_38a)
 	struct cipher_ctx *one, *blocks, *dec;
 	size_t klen, off;
 
-	klen = unhex(sp800_38a[_i].key, key, sizeof(key));
-	unhex(sp800_38a_ctr, iv, sizeof(iv));
-	unhex(sp800_38a_pt, pt, sizeof(pt));
-	unhex(sp800_38a[_i].ct, want, sizeof(want));
+	klen = unhex_into(sp800_38a[_i].key, key, sizeof(key));
+	unhex_into(sp800_38a_ctr, iv, sizeof(iv));
+	unhex_into(sp800_38a_pt, pt, sizeof(pt));
+	unhex_into(sp800_38a[_i].ct, want, sizeof(want));
 
 	ck_assert_int_eq(cipher_init(&one, impl, key, klen, iv, 16, 1), ERR_OK);
 	ck_assert_int_eq(cipher_crypt(one, 0, out, pt, 64, 0), ERR_OK);
@@ -456,7 +443,7 @@ START_TEST(test_ctr_counter_carry)
 
 		fill(key, sizeof(key), (uint32_t)k);
 		for (v = 0; v < 3; v++) {
-			unhex(ivs[v], iv, sizeof(iv));
+			unhex_into(ivs[v], iv, sizeof(iv));
 			memcpy(counter, iv, 16);
 			for (blk = 0; blk < 5; blk++) {
 				ref_aes_block(evp[k], key, counter,
@@ -485,10 +472,10 @@ START_TEST(test_ctr_etm_clear_length)
 	unsigned char key[16], iv[16], pt[64], want[64], pkt[4 + 64];
 	struct cipher_ctx *ctx;
 
-	unhex(sp800_38a[0].key, key, sizeof(key));
-	unhex(sp800_38a_ctr, iv, sizeof(iv));
-	unhex(sp800_38a_pt, pt, sizeof(pt));
-	unhex(sp800_38a[0].ct, want, sizeof(want));
+	unhex_into(sp800_38a[0].key, key, sizeof(key));
+	unhex_into(sp800_38a_ctr, iv, sizeof(iv));
+	unhex_into(sp800_38a_pt, pt, sizeof(pt));
+	unhex_into(sp800_38a[0].ct, want, sizeof(want));
 	ck_assert_int_eq(cipher_init(&ctx, impl, key, 16, iv, 16, 1), ERR_OK);
 	put_be32(pkt, 0x11223344);
 	memcpy(pkt + 4, pt, 32);
@@ -543,20 +530,20 @@ START_TEST(test_gcm_reference_vectors)
 	unsigned char ct[64], got_tag[16];
 	size_t i;
 
-	unhex(gcm_iv, iv, sizeof(iv));
-	unhex(gcm_pt, pt, sizeof(pt));
-	unhex(gcm_aad, aad, sizeof(aad));
+	unhex_into(gcm_iv, iv, sizeof(iv));
+	unhex_into(gcm_pt, pt, sizeof(pt));
+	unhex_into(gcm_aad, aad, sizeof(aad));
 	for (i = 0; i < 2; i++) {
-		unhex(tc[i].key, key, sizeof(key));
-		unhex(tc[i].ct, want, sizeof(want));
+		unhex_into(tc[i].key, key, sizeof(key));
+		unhex_into(tc[i].ct, want, sizeof(want));
 		/* test case 3/15: 64 bytes, no AAD */
 		ref_gcm(tc[i].evp, key, iv, NULL, 0, pt, 64, ct, got_tag);
-		unhex(tc[i].tag3, tag, sizeof(tag));
+		unhex_into(tc[i].tag3, tag, sizeof(tag));
 		ck_assert_mem_eq(ct, want, 64);
 		ck_assert_mem_eq(got_tag, tag, 16);
 		/* test case 4/16: 60 bytes, 20 bytes of AAD */
 		ref_gcm(tc[i].evp, key, iv, aad, 20, pt, 60, ct, got_tag);
-		unhex(tc[i].tag4, tag, sizeof(tag));
+		unhex_into(tc[i].tag4, tag, sizeof(tag));
 		ck_assert_mem_eq(ct, want, 60);
 		ck_assert_mem_eq(got_tag, tag, 16);
 	}
@@ -581,10 +568,10 @@ START_TEST(test_gcm_known_answer)
 	struct cipher_ctx *enc, *dec;
 	size_t klen;
 
-	klen = unhex(_i == 0 ? gcm_k128 : gcm_k256, key, sizeof(key));
-	unhex(gcm_iv, iv, sizeof(iv));
-	unhex(gcm_pt, pt, sizeof(pt));
-	unhex(_i == 0 ? gcm_ct128 : gcm_ct256, want, sizeof(want));
+	klen = unhex_into(_i == 0 ? gcm_k128 : gcm_k256, key, sizeof(key));
+	unhex_into(gcm_iv, iv, sizeof(iv));
+	unhex_into(gcm_pt, pt, sizeof(pt));
+	unhex_into(_i == 0 ? gcm_ct128 : gcm_ct256, want, sizeof(want));
 	ck_assert_int_eq(cipher_init(&enc, impl, key, klen, iv, 12, 1),
 	    ERR_OK);
 	ck_assert_int_eq(cipher_init(&dec, impl, key, klen, iv, 12, 0),
@@ -636,8 +623,8 @@ START_TEST(test_gcm_counter_carry)
 	fill(key, sizeof(key), 99);
 	fill(pkt, sizeof(pkt), 100);
 	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
-		unhex(tc[i].iv, iv, sizeof(iv));
-		unhex(tc[i].next, next, sizeof(next));
+		unhex_into(tc[i].iv, iv, sizeof(iv));
+		unhex_into(tc[i].next, next, sizeof(next));
 		ck_assert_int_eq(cipher_init(&enc, impl, key, 16, iv, 12, 1),
 		    ERR_OK);
 		ck_assert_int_eq(cipher_crypt(enc, 0, out, pkt, sizeof(pkt),
@@ -776,11 +763,11 @@ START_TEST(test_chachapoly_known_answer)
 	ck_assert_int_eq(cipher_init(&dec, impl, key, 64, NULL, 0, 0), ERR_OK);
 	ck_assert_int_eq(cipher_crypt(enc, 0, out, pkt, sizeof(pkt), 4),
 	    ERR_OK);
-	unhex(rfc8439_a1_1, block, sizeof(block));
+	unhex_into(rfc8439_a1_1, block, sizeof(block));
 	memcpy(want, block, 4);
-	unhex(rfc8439_a1_2, want + 4, 64);
+	unhex_into(rfc8439_a1_2, want + 4, 64);
 	ck_assert_mem_eq(out, want, sizeof(want));
-	unhex("6fa656014e2b4de4ef53bcd706e1090d", tag, sizeof(tag));
+	unhex_into("6fa656014e2b4de4ef53bcd706e1090d", tag, sizeof(tag));
 	ck_assert_mem_eq(out + sizeof(pkt), tag, 16);
 	ck_assert_int_eq(cipher_decrypt_length(dec, 0, out, 4, &plen), ERR_OK);
 	ck_assert_uint_eq(plen, 0);
@@ -791,7 +778,7 @@ START_TEST(test_chachapoly_known_answer)
 	/* Sequence number 2 (block #5): the length key stream starts
 	 * c2c64d37, so c2c64c37 is length 256; the Poly1305 key is the
 	 * first half of block #5, checked with OpenSSL's Poly1305. */
-	unhex(rfc8439_a1_5, block, sizeof(block));
+	unhex_into(rfc8439_a1_5, block, sizeof(block));
 	memcpy(lenbytes, block, 4);
 	lenbytes[2] ^= 0x01;
 	ck_assert_int_eq(cipher_decrypt_length(dec, 2, lenbytes, 4, &plen),
@@ -811,9 +798,9 @@ START_TEST(test_chachapoly_known_answer)
 	ck_assert_int_eq(cipher_init(&enc, impl, key, 64, NULL, 0, 1), ERR_OK);
 	ck_assert_int_eq(cipher_crypt(enc, 0, out, pkt, sizeof(pkt), 4),
 	    ERR_OK);
-	unhex(rfc8439_a1_1, block, sizeof(block));
+	unhex_into(rfc8439_a1_1, block, sizeof(block));
 	ck_assert_mem_eq(out, block, 4);
-	unhex(rfc8439_a1_3, want + 4, 64);
+	unhex_into(rfc8439_a1_3, want + 4, 64);
 	ck_assert_mem_eq(out + 4, want + 4, 64);
 	cipher_free(enc);
 }

@@ -22,6 +22,8 @@
 #include "common/err.h"
 #include "transport/cipher.h"
 
+#include "../common/unhex.h"
+
 static const char *const all_macs[] = {
 	"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
 	"hmac-sha1-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512",
@@ -29,21 +31,6 @@ static const char *const all_macs[] = {
 };
 #define N_MACS (sizeof(all_macs) / sizeof(all_macs[0]))
 
-static size_t
-unhex(const char *hex, unsigned char *out, size_t max)
-{
-	size_t n = strlen(hex) / 2, i;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(n, max);
-	for (i = 0; i < n; i++) {
-		unsigned int v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (unsigned char)v;
-	}
-	return n;
-}
 
 static void
 fill(unsigned char *p, size_t n, uint32_t seed)
@@ -249,9 +236,9 @@ START_TEST(test_published_vectors)
 	size_t klen, dlen, mlen, etm;
 	struct mac_ctx *ctx;
 
-	klen = unhex(exact_vectors[_i].key, key, sizeof(key));
-	dlen = unhex(exact_vectors[_i].data, data, sizeof(data));
-	mlen = unhex(exact_vectors[_i].digest, want, sizeof(want));
+	klen = unhex_into(exact_vectors[_i].key, key, sizeof(key));
+	dlen = unhex_into(exact_vectors[_i].data, data, sizeof(data));
+	mlen = unhex_into(exact_vectors[_i].digest, want, sizeof(want));
 	ck_assert_uint_ge(dlen, 4);
 	for (etm = 0; etm < 2; etm++) {
 		char name[64];
@@ -341,7 +328,7 @@ START_TEST(test_reference_vectors)
 	unsigned int outl;
 
 	for (i = 0; i < sizeof(rfc4231) / sizeof(rfc4231[0]); i++) {
-		klen = unhex(rfc4231[i].key, key, sizeof(key));
+		klen = unhex_into(rfc4231[i].key, key, sizeof(key));
 		if (rfc4231[i].data != NULL) {
 			dlen = strlen(rfc4231[i].data);
 			memcpy(data, rfc4231[i].data, dlen);
@@ -350,7 +337,7 @@ START_TEST(test_reference_vectors)
 			dlen = 50;
 			memset(data, i == 2 ? 0xdd : 0xcd, dlen);
 		}
-		unhex(rfc4231[i].sha256, want, sizeof(want));
+		unhex_into(rfc4231[i].sha256, want, sizeof(want));
 		ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)klen, data,
 		    dlen, out, &outl));
 		ck_assert_mem_eq(out, want, 32);
@@ -358,13 +345,13 @@ START_TEST(test_reference_vectors)
 		ref_mac(EVP_sha256(), key, klen, split_seqnr(data), data + 4,
 		    dlen - 4, out);
 		ck_assert_mem_eq(out, want, 32);
-		unhex(rfc4231[i].sha512, want, sizeof(want));
+		unhex_into(rfc4231[i].sha512, want, sizeof(want));
 		ck_assert_ptr_nonnull(HMAC(EVP_sha512(), key, (int)klen, data,
 		    dlen, out, &outl));
 		ck_assert_mem_eq(out, want, 64);
 	}
 	for (i = 0; i < sizeof(rfc2202) / sizeof(rfc2202[0]); i++) {
-		klen = unhex(rfc2202[i].key, key, sizeof(key));
+		klen = unhex_into(rfc2202[i].key, key, sizeof(key));
 		if (i >= 5)
 			klen = 80;  /* cases 6 and 7: 80 bytes of 0xaa */
 		if (rfc2202[i].data != NULL) {
@@ -374,7 +361,7 @@ START_TEST(test_reference_vectors)
 			dlen = 50;
 			memset(data, i == 2 ? 0xdd : 0xcd, dlen);
 		}
-		unhex(rfc2202[i].sha1, want, sizeof(want));
+		unhex_into(rfc2202[i].sha1, want, sizeof(want));
 		ref_mac(EVP_sha1(), key, klen, split_seqnr(data), data + 4,
 		    dlen - 4, out);
 		ck_assert_mem_eq(out, want, 20);
