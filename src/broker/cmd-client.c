@@ -80,6 +80,12 @@ spawn_daemon(const char *path)
 	if (strrchr(dir, '/') != NULL)
 		*strrchr(dir, '/') = '\0';
 	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	if (core_path(core, sizeof(core)) == NULL) {
+		fprintf(stderr, "sshbroker: cannot start the daemon: "
+		    "sshbroker-core is neither next to this program nor in %s\n",
+		    PKGLIBEXECDIR);
+		return -1;
+	}
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
@@ -101,8 +107,7 @@ spawn_daemon(const char *path)
 			(void)dup2(fd, 2);
 			close(fd);
 		}
-		if (core_path(core, sizeof(core)) != NULL)
-			execl(core, "sshbroker", "daemon", (char *)NULL);
+		execl(core, "sshbroker", "daemon", (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
