@@ -135,6 +135,12 @@ struct session {
 	int draining;           /* channel closed, output still to write */
 	int eof_received;       /* a forwarded socket: shut its writing side
 	                         * once what came before the EOF is written */
+	/* EscapeChar in a session with a terminal (-1: none), and where the
+	 * input stands: ESC_LINE at the start of a line, ESC_SEEN right
+	 * after the escape character there */
+	int escape_char;
+	enum { ESC_TEXT, ESC_LINE, ESC_SEEN } esc_state;
+	int esc_closed;         /* ended by "~.": its status stays 255 */
 	struct sfd in, out, err;
 	/* the request */
 	int want_tty, subsystem;
@@ -175,6 +181,7 @@ struct client {
 	char *remote_command;
 	enum { RTTY_NO, RTTY_YES, RTTY_FORCE, RTTY_AUTO } request_tty;
 	enum { STYPE_DEFAULT, STYPE_NONE, STYPE_SUBSYSTEM } session_type;
+	int escape_char;            /* EscapeChar; -1: none */
 	struct session *sessions;
 	uint32_t next_session_id;
 	int closing;                /* close once out is flushed */
@@ -673,6 +680,68 @@ sfd_adopt(struct sfd *f, int fd)
 
 static void session_pump(struct session *s);
 
+static void sfd_want(struct session *s, struct sfd *f, unsigned int events);
+
+/*
+ * EscapeChar, as ssh reads it from a terminal, on the n bytes just read
+ * to inbuf + 1: at the start of a line, "~." ends the session, "~~"
+ * sends one "~", "~?" lists these; "~" before anything else goes out as
+ * it came.  Leaves what goes to the channel at inbuf[0..], returns its
+ * length, or -1 when the session is closing.
+ */
+static ssize_t
+session_escapes(struct session *s, size_t n)
+{
+	const unsigned char *in = s->inbuf + 1;
+	unsigned char *out = s->inbuf, c;
+	size_t i, o = 0;
+	char line[160];
+
+	for (i = 0; i < n; i++) {
+		c = in[i];
+		if (s->esc_state == ESC_SEEN) {
+			s->esc_state = ESC_TEXT;
+			if (c == '.') {
+				/* named as the client asked for it; the pooled
+				 * transport may carry another alias */
+				snprintf(line, sizeof(line), "Connection to %s "
+				    "closed.", s->cl->select_argv != NULL &&
+				    s->cl->select_argc > 0 ?
+				    s->cl->select_argv[s->cl->select_argc - 1] :
+				    s->pc->name);
+				client_message(s->cl, line);
+				s->exit_status = 255;
+				s->esc_closed = 1;
+				if (s->opened && !s->closed_remote)
+					(void)channel_close(s->pc->d->t,
+					    s->chan);
+				sfd_want(s, &s->in, 0);
+				return -1;
+			}
+			if (c == '?') {
+				snprintf(line, sizeof(line), "Supported escape "
+				    "sequences: %c. end the session, %c? this "
+				    "help, %c%c send the escape character",
+				    s->escape_char, s->escape_char,
+				    s->escape_char, s->escape_char);
+				client_message(s->cl, line);
+				s->esc_state = ESC_LINE;
+				continue;
+			}
+			if (c != (unsigned char)s->escape_char)
+				out[o++] = (unsigned char)s->escape_char;
+			out[o++] = c;
+		} else if (s->esc_state == ESC_LINE &&
+		    c == (unsigned char)s->escape_char) {
+			s->esc_state = ESC_SEEN;
+			continue;
+		} else
+			out[o++] = c;
+		s->esc_state = c == '\r' || c == '\n' ? ESC_LINE : ESC_TEXT;
+	}
+	return (ssize_t)o;
+}
+
 static void
 session_in_cb(void *ctx, unsigned int events)
 {
@@ -681,9 +750,17 @@ session_in_cb(void *ctx, unsigned int events)
 
 	(void)events;
 	if (s->in_len == 0) {
-		n = read(s->in.fd, s->inbuf, sizeof(s->inbuf));
+		/* with an escape character one byte stays free in front:
+		 * an escape held from the last read may come out as two */
+		if (s->escape_char >= 0)
+			n = read(s->in.fd, s->inbuf + 1, sizeof(s->inbuf) - 1);
+		else
+			n = read(s->in.fd, s->inbuf, sizeof(s->inbuf));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n > 0 && s->escape_char >= 0 &&
+		    (n = session_escapes(s, (size_t)n)) < 0)
+			return;     /* ~. : the session is closing */
 		if (n <= 0) {
 			/* end of the client's input: EOF on the channel */
 			loop_fd_del(s->in.h);
@@ -741,8 +818,6 @@ session_unwritten(struct session *s)
 	return (s->out.fd != -1 && s->out.out != NULL && buf_len(s->out.out) > 0) ||
 	    (s->err.fd != -1 && s->err.out != NULL && buf_len(s->err.out) > 0);
 }
-
-static void sfd_want(struct session *s, struct sfd *f, unsigned int events);
 
 static void
 session_out_cb(void *ctx, unsigned int events)
@@ -1121,7 +1196,8 @@ session_event(struct session *s, const struct transport_event *ev)
 		session_pump(s);
 		return 0;
 	case TRANSPORT_EV_CHANNEL_EXIT_STATUS:
-		s->exit_status = ev->code;
+		if (!s->esc_closed)
+			s->exit_status = ev->code;
 		return 0;
 	case TRANSPORT_EV_CHANNEL_EXIT_SIGNAL:
 		s->exit_status = 255;
@@ -1690,6 +1766,19 @@ client_session_config(struct client *cl, const struct config_result *res)
 	cl->session_type = v == NULL ? STYPE_DEFAULT :
 	    strcmp(v, "none") == 0 ? STYPE_NONE :
 	    strcmp(v, "subsystem") == 0 ? STYPE_SUBSYSTEM : STYPE_DEFAULT;
+	free(v);
+	/* ssh -G shows it as vis(3) does: "~", "none", "\^A" */
+	v = config_result_get_dup(res, "escapechar", 0);
+	if (v == NULL || strcmp(v, "none") == 0)
+		cl->escape_char = -1;
+	else if (v[0] == '\\' && v[1] == '^' && v[2] != '\0' && v[3] == '\0')
+		cl->escape_char = v[2] & 0x1f;
+	else if (v[0] == '\\' && v[1] == '\\' && v[2] == '\0')
+		cl->escape_char = '\\';
+	else if (v[0] != '\0' && v[1] == '\0')
+		cl->escape_char = (unsigned char)v[0];
+	else
+		cl->escape_char = '~';
 	free(v);
 }
 
@@ -2331,6 +2420,7 @@ fwd_session(struct fwd *fl, int fd, const char *host, int port,
 	s->kind = SK_STDIO;
 	s->fwd_port = (uint32_t)port;
 	s->exit_status = -1;
+	s->escape_char = -1;
 	s->id = ++cl->next_session_id;
 	if (s->id == 0)
 		s->id = ++cl->next_session_id;
@@ -3204,6 +3294,7 @@ new_session(struct client *cl)
 	s->pc = pc;
 	pc->refs++;
 	s->exit_status = -1;
+	s->escape_char = -1;
 	s->id = ++cl->next_session_id;
 	s->req_id = m->id;
 	sfd_init(&s->in);
@@ -3255,6 +3346,15 @@ new_session(struct client *cl)
 					    "not a terminal.");
 			}
 		}
+		/* escapes only where a terminal is asked for, as in ssh:
+		 * our client's from its config, a stock one's as it says */
+		s->escape_char = -1;
+		if (s->want_tty && cl->hello_seen)
+			s->escape_char = cl->escape_char;
+		else if (s->want_tty && m->escape_char != MUX_ESCAPE_NONE &&
+		    m->escape_char < 256)
+			s->escape_char = (int)m->escape_char;
+		s->esc_state = ESC_LINE;
 		s->term = m->term != NULL ? strdup(m->term) : NULL;
 		s->command = command != NULL ? strdup(command) : NULL;
 		if ((s->env = calloc(m->n_env + cl->n_setenv + 1,

@@ -1052,6 +1052,14 @@ if command -v script >/dev/null 2>&1; then
 	if [ $rc -eq 0 ] && grep -q '^/dev/pts/' "$work/out" && grep -q done "$work/out"; then ok; else bad "14: -t on a terminal: rc=$rc [$(tr -d '\r' < "$work/out" | head -c 300)]"; fi
 	timeout -k 2 20 script -qec "$sb exec -F $cfg target 'tty'" /dev/null </dev/null >"$work/out" 2>&1
 	if grep -q "not a tty" "$work/out"; then ok; else bad "14: a command on a terminal, RequestTTY auto: [$(tr -d '\r' < "$work/out" | head -c 300)]"; fi
+	# EscapeChar: "~." at the start of a line ends a session that would
+	# otherwise run on (cat), with 255; "~~" sends one "~"
+	{ sleep 1; printf 'a~~b\r'; sleep 0.5; printf '~~x\r'; sleep 0.5; printf '~.'; sleep 8; } |
+	    timeout -k 2 20 script -qec "$sb exec -F $cfg -t target cat" /dev/null >"$work/out" 2>&1
+	rc=$?
+	if [ $rc -eq 255 ] && grep -q "Connection to target closed" "$work/out" &&
+	    grep -q 'a~~b' "$work/out" && tr -d '\r' < "$work/out" | grep -qx '~x'; then ok; else
+		bad "14: ~. in a session with a terminal: rc=$rc [$(tr -d '\r' < "$work/out" | head -c 300)]"; fi
 else
 	note "   (no script(1): the checks with a terminal on stdin are not run)"
 fi
