@@ -244,14 +244,7 @@ mux_open(int autostart, struct mux_conn *c)
 		return -1;
 	}
 	mux_msg_free(&m);
-	memset(&m, 0, sizeof(m));
-	m.type = MUX_MSG_HELLO;
-	m.version = MUX_PROTOCOL_VERSION;
-	ext.name = MUX_EXT_SSHBROKER;
-	ext.value = (const unsigned char *)PACKAGE_VERSION;
-	ext.value_len = strlen(PACKAGE_VERSION);
-	m.exts = &ext;
-	m.n_exts = 1;
+	mux_hello_sshbroker(&m, &ext);
 	return send_msg(c, &m);
 }
 
@@ -316,15 +309,17 @@ request(struct mux_conn *c, struct mux_msg *m, struct mux_msg *reply)
 }
 
 /* ssh's options that take an argument, and where the destination is:
- * argv[*destp]; the command follows it. */
+ * argv[*destp]; the command follows it.  -s and -N are noted: they
+ * change what the client asks for (-t and -T are the daemon's, in the
+ * RequestTTY it resolves). */
 static int
-find_destination(int argc, char **argv, int *destp, int *want_tty,
-    int *no_tty, int *subsystem, int *no_command)
+find_destination(int argc, char **argv, int *destp, int *subsystem,
+    int *no_command)
 {
 	static const char with_arg[] = "bceilmopBDEFIJLOQRSWw";
 	int i, j;
 
-	*want_tty = *no_tty = *subsystem = *no_command = 0;
+	*subsystem = *no_command = 0;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -340,11 +335,7 @@ find_destination(int argc, char **argv, int *destp, int *want_tty,
 					i++;
 				break;
 			}
-			if (a[j] == 't')
-				(*want_tty)++;
-			else if (a[j] == 'T')
-				*no_tty = 1;
-			else if (a[j] == 's')
+			if (a[j] == 's')
 				*subsystem = 1;
 			else if (a[j] == 'N')
 				*no_command = 1;
@@ -415,7 +406,7 @@ cmd_exec_daemon(int argc, char **argv)
 	struct mux_conn c;
 	struct mux_msg m, reply;
 	char *command = NULL;
-	int dest, want_tty, no_tty, subsystem, no_command, is_tty;
+	int dest, subsystem, no_command, is_tty;
 	int status = 255, i, r;
 	int direct, autostart, fds[3] = { 0, 1, 2 }, daemon_pid = 0;
 	size_t n = 1;
@@ -423,8 +414,7 @@ cmd_exec_daemon(int argc, char **argv)
 
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
-	if (find_destination(argc, argv, &dest, &want_tty, &no_tty,
-	    &subsystem, &no_command) != 0)
+	if (find_destination(argc, argv, &dest, &subsystem, &no_command) != 0)
 		return 255;
 	(void)signal(SIGPIPE, SIG_IGN);
 	for (i = dest + 1; i < argc; i++)
@@ -469,8 +459,6 @@ cmd_exec_daemon(int argc, char **argv)
 	 * command the config may give: it is told whether stdin is a
 	 * terminal and says (MUX_S_EXT_TTY) when it asked for one */
 	is_tty = isatty(STDIN_FILENO);
-	(void)want_tty;
-	(void)no_tty;
 	memset(&m, 0, sizeof(m));
 	m.type = MUX_C_NEW_SESSION;
 	m.want_tty = MUX_TTY_BY_CONFIG | (is_tty ? 1u : 0u);
@@ -583,7 +571,7 @@ cmd_forward(int argc, char **argv)
 	struct mux_msg m, reply;
 	char *spec = NULL, *colon;
 	long port;
-	int direct, autostart, status = 255, dest, t, T, sub, nc, i, r;
+	int direct, autostart, status = 255, dest, sub, nc, i, r;
 
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
@@ -597,8 +585,8 @@ cmd_forward(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if (spec == NULL || find_destination(argc, argv, &dest, &t, &T,
-	    &sub, &nc) != 0 || dest + 1 != argc) {
+	if (spec == NULL || find_destination(argc, argv, &dest, &sub, &nc) !=
+	    0 || dest + 1 != argc) {
 		fprintf(stderr, "usage: sshbroker forward -W host:port "
 		    "[ssh options] destination\n");
 		return 255;
@@ -668,11 +656,11 @@ cmd_connect(int argc, char **argv)
 {
 	struct mux_conn c;
 	struct mux_msg reply;
-	int direct, autostart, status = 255, dest, t, T, s, nc;
+	int direct, autostart, status = 255, dest, s, nc;
 
 	if (our_options(&argc, &argv, &direct, &autostart) != 0)
 		return 255;
-	if (find_destination(argc, argv, &dest, &t, &T, &s, &nc) != 0)
+	if (find_destination(argc, argv, &dest, &s, &nc) != 0)
 		return 255;
 	if (mux_open(autostart, &c) == 0 &&
 	    argv_request(&c, MUX_C_EXT_PREWARM, dest + 1, argv, &reply) == 0) {

@@ -3799,14 +3799,7 @@ accept_clients(struct daemon *dm, int listen_fd, struct pconn *bound)
 			continue;
 		}
 		/* the master speaks first */
-		memset(&hello, 0, sizeof(hello));
-		hello.type = MUX_MSG_HELLO;
-		hello.version = MUX_PROTOCOL_VERSION;
-		ext.name = MUX_EXT_SSHBROKER;
-		ext.value = (const unsigned char *)PACKAGE_VERSION;
-		ext.value_len = strlen(PACKAGE_VERSION);
-		hello.exts = &ext;
-		hello.n_exts = 1;
+		mux_hello_sshbroker(&hello, &ext);
 		(void)client_send(cl, &hello);
 	}
 }

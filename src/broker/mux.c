@@ -709,3 +709,16 @@ mux_hello_find_ext(const struct mux_msg *hello, const char *name)
 			return &hello->exts[i];
 	return NULL;
 }
+
+void
+mux_hello_sshbroker(struct mux_msg *m, struct mux_ext *ext)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = MUX_MSG_HELLO;
+	m->version = MUX_PROTOCOL_VERSION;
+	ext->name = MUX_EXT_SSHBROKER;
+	ext->value = (const unsigned char *)PACKAGE_VERSION;
+	ext->value_len = strlen(PACKAGE_VERSION);
+	m->exts = ext;
+	m->n_exts = 1;
+}

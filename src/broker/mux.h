@@ -247,6 +247,10 @@ int mux_encode(struct buf *out, const struct mux_msg *m);
 void mux_msg_free(struct mux_msg *m);
 
 /* "MUX_C_NEW_SESSION", ...; "unknown" for a type not in the table. */
+/* Fills m (zeroed first) as the HELLO both our sides send: protocol
+ * version 4 with our extension, whose value (ext, which must outlive m)
+ * is the version. */
+void mux_hello_sshbroker(struct mux_msg *m, struct mux_ext *ext);
 const char *mux_type_name(uint32_t type);
 
 /* How many file descriptors follow a frame of this type, each on a
