@@ -40,14 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 user=sbbenchd
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-# a locked account ("!") may not log in at all without PAM; "*" only
-# refuses passwords
-usermod -p "*" "$user"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh" && cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh" && chmod 700 "$home/.ssh"
+sshd_login_user "$user" "$work/id"
 # shellcheck disable=SC2034 # read by lib-sshd.sh
 SSHD_EXTRA_CONFIG="MaxSessions 100"
 sshd_start "$work/sshd" ed25519
@@ -63,20 +56,9 @@ hostkey=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
 		echo "Host h$i"
 		echo "  HostKeyAlias h$i"
 	done
-	cat <<CFG
-Host *
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $work/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-  KexAlgorithms curve25519-sha256
-CFG
+	echo "Host *"
+	sshd_client_opts "$user" "$work/id" "$work/known_hosts"
+	echo "  KexAlgorithms curve25519-sha256"
 } > "$work/config"
 cfg=$work/config
 

@@ -16,28 +16,13 @@ sb=$top_builddir/src/sshbroker
 work=$(mktemp -d /tmp/sb-bench-direct.XXXXXX)
 trap 'sshd_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 user=sbbench
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-# a locked account ("!") may not log in at all without PAM; "*" only
-# refuses passwords
-usermod -p "*" "$user"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh" && cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh" && chmod 700 "$home/.ssh"
+sshd_login_user "$user" "$work/id"
 sshd_start "$work/sshd" ed25519
-cat > "$work/config" <<CFG
-Host target
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $SSHD_KNOWN_HOSTS
-  StrictHostKeyChecking yes
-  BatchMode yes
-  KexAlgorithms curve25519-sha256
-CFG
+{
+	echo "Host target"
+	sshd_client_opts "$user" "$work/id" "$SSHD_KNOWN_HOSTS"
+	echo "  KexAlgorithms curve25519-sha256"
+} > "$work/config"
 "$sb" exec --direct -F "$work/config" target true || { echo "sshbroker cannot log in"; exit 1; }
 echo "== a fresh connection running true"
 hyperfine -N -w 5 -r 50 -n sshbroker "$sb exec --direct -F $work/config target true" \

@@ -27,14 +27,7 @@ work=$(mktemp -d /tmp/sb-bench-jump.XXXXXX)
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; sshd_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 user=sbbench
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-# a locked account ("!") may not log in at all without PAM; "*" only
-# refuses passwords
-usermod -p "*" "$user"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh" && cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh" && chmod 700 "$home/.ssh"
+sshd_login_user "$user" "$work/id"
 SSHD_EXTRA_CONFIG="AllowTcpForwarding yes"
 sshd_start "$work/sshd" ed25519
 key=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
@@ -43,20 +36,9 @@ for h in hop1 hop2 target; do echo "$h $key"; done > "$work/known_hosts"
 	for h in hop1 hop2 target; do
 		printf 'Host %s\n  HostKeyAlias %s\n' "$h" "$h"
 	done
-	cat <<CFG
-Host *
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $work/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-  KexAlgorithms curve25519-sha256
-CFG
+	echo "Host *"
+	sshd_client_opts "$user" "$work/id" "$work/known_hosts"
+	echo "  KexAlgorithms curve25519-sha256"
 } > "$work/config"
 
 sbcmd="$sb exec --direct -F $work/config -J hop1,hop2 target"

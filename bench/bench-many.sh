@@ -23,12 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 user=sbbench
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-usermod -p '*' "$user"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh" && cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh" && chmod 700 "$home/.ssh"
+sshd_login_user "$user" "$work/id"
 # every transport is an authenticated sshd connection of its own
 SSHD_EXTRA_CONFIG="MaxStartups $((n + 100)):30:$((n + 200))
 MaxSessions 10"
@@ -40,18 +35,8 @@ key=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
 		printf 'Host m%d\n  HostKeyAlias m%d\n' "$i" "$i"
 		echo "m$i $key" >> "$work/known_hosts"
 	done
-	cat <<CFG
-Host *
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $work/known_hosts
-  StrictHostKeyChecking yes
-  BatchMode yes
-CFG
+	echo "Host *"
+	sshd_client_opts "$user" "$work/id" "$work/known_hosts"
 } > "$work/config"
 "$sb" connect -F "$work/config" m1
 pid=$("$sb" status | awk 'NR == 1 { sub(",", "", $4); print $4 }')

@@ -28,29 +28,14 @@ cleanup() {
 trap cleanup EXIT
 
 user=sbdemo
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-usermod -p '*' "$user"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh"
-cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh"
-chmod 700 "$home/.ssh"
+sshd_login_user "$user" "$work/id"
 SSHD_EXTRA_CONFIG="Subsystem sftp /usr/lib/openssh/sftp-server"
 sshd_start "$work/sshd" ed25519
-cat > "$work/ssh_config" <<CFG
-Host demo
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $SSHD_KNOWN_HOSTS
-  StrictHostKeyChecking yes
-  BatchMode yes
-  ControlPath $work/cp-%n
-CFG
+{
+	echo "Host demo"
+	sshd_client_opts "$user" "$work/id" "$SSHD_KNOWN_HOSTS"
+	echo "  ControlPath $work/cp-%n"
+} > "$work/ssh_config"
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 

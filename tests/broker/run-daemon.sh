@@ -41,18 +41,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 # One run at a time on a machine: the users sbdaemon and sbother (their
 # authorized_keys, their processes, which this test kills) are shared by
-# every build tree's run.  99 when another run keeps the lock too long.
-lock=/run/lock/sshbroker-run-daemon.lock
-[ -d /run/lock ] || lock=/tmp/sshbroker-run-daemon.lock
-if [ -z "${RUN_DAEMON_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
-	RUN_DAEMON_LOCKED=1 flock -w 300 -E 99 "$lock" "$BASH" "$0" "$@"
-	rc=$?
-	[ $rc -eq 99 ] && echo "run-daemon.sh: $lock still held by another run after 300 s"
-	exit $rc
-fi
-for fd in /proc/$$/fd/*; do
-	[ "$(readlink "$fd")" = "$lock" ] && eval "exec ${fd##*/}<&-"
-done
+# every build tree's run.
+# shellcheck source=tests/broker/lib-lock.sh
+. "$top_srcdir/tests/broker/lib-lock.sh"
+run_locked run-daemon 300 "$@"
 # shellcheck source=tests/transport/lib-sshd.sh
 . "$top_srcdir/tests/transport/lib-sshd.sh"
 
@@ -143,16 +135,9 @@ trap cleanup EXIT
 
 # ---- sshd, users, keys
 
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-usermod -p '*' "$user"          # no password, not locked (no PAM)
+sshd_login_user "$user" "$work/id"
+home=$SSHD_USER_HOME
 id "$other" >/dev/null 2>&1 || useradd -m -s /bin/sh "$other"
-home=$(getent passwd "$user" | cut -d: -f6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/id" </dev/null
-mkdir -p "$home/.ssh"
-cp "$work/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user" "$home/.ssh"
-chmod 700 "$home/.ssh"
-chmod 600 "$home/.ssh/authorized_keys"
 rm -rf "$home/tree" "$home/up.bin"
 
 # MaxSessions: 50 sessions at once on one connection (check 3); sshd's
@@ -190,20 +175,11 @@ sshd_restart() {
 }
 
 cfg=$work/cfg
-cat > "$cfg" <<CFG
-Host target target2
-  HostName 127.0.0.1
-  Port $SSHD_PORT
-  User $user
-  IdentityFile $work/id
-  IdentitiesOnly yes
-  IdentityAgent none
-  BatchMode yes
-  StrictHostKeyChecking yes
-  UserKnownHostsFile $SSHD_KNOWN_HOSTS
-  GlobalKnownHostsFile /dev/null
-  ControlPath $work/cp/cp-%n
-CFG
+{
+	echo "Host target target2"
+	sshd_client_opts "$user" "$work/id" "$SSHD_KNOWN_HOSTS"
+	echo "  ControlPath $work/cp/cp-%n"
+} > "$cfg"
 cp_target=$work/cp/cp-target
 
 # ---- sshd's log: logins since a mark

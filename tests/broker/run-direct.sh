@@ -21,19 +21,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 # One run at a time on a machine: the user sbdirect (its password and
-# authorized_keys) is shared by every build tree's run.  99 when another
-# run keeps the lock too long.
-lock=/run/lock/sshbroker-run-direct.lock
-[ -d /run/lock ] || lock=/tmp/sshbroker-run-direct.lock
-if [ -z "${RUN_DIRECT_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
-	RUN_DIRECT_LOCKED=1 flock -w 600 -E 99 "$lock" "$BASH" "$0" "$@"
-	rc=$?
-	[ $rc -eq 99 ] && echo "run-direct.sh: $lock still held by another run after 600 s"
-	exit $rc
-fi
-for fd in /proc/$$/fd/*; do
-	[ "$(readlink "$fd")" = "$lock" ] && eval "exec ${fd##*/}<&-"
-done
+# authorized_keys) is shared by every build tree's run.
+# shellcheck source=tests/broker/lib-lock.sh
+. "$top_srcdir/tests/broker/lib-lock.sh"
+run_locked run-direct 600 "$@"
 # shellcheck source=tests/transport/lib-sshd.sh
 . "$top_srcdir/tests/transport/lib-sshd.sh"
 

@@ -51,20 +51,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 # One run at a time on a machine: every build tree's run of this test
 # shares the user sbproxy (its authorized_keys, its processes), and two
-# at once lock each other out.  flock(1) holds the lock while the script
-# runs again under it; 99 (a hard error) when another run keeps it too long.
-lock=/run/lock/sshbroker-run-proxy.lock
-[ -d /run/lock ] || lock=/tmp/sshbroker-run-proxy.lock
-if [ -z "${RUN_PROXY_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
-	RUN_PROXY_LOCKED=1 flock -w 300 -E 99 "$lock" "$BASH" "$0" "$@"
-	rc=$?
-	[ $rc -eq 99 ] && echo "run-proxy.sh: $lock still held by another run after 300 s"
-	exit $rc
-fi
-# flock leaves its fd open in us: close our copy (flock's keeps the lock)
-for fd in /proc/$$/fd/*; do
-	[ "$(readlink "$fd")" = "$lock" ] && eval "exec ${fd##*/}<&-"
-done
+# at once lock each other out.
+# shellcheck source=tests/broker/lib-lock.sh
+. "$top_srcdir/tests/broker/lib-lock.sh"
+run_locked run-proxy 300 "$@"
 case $CLIENT in
 sshbroker) client=("$sb" exec --direct) ;;
 ssh) client=(ssh) ;;

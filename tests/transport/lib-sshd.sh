@@ -9,6 +9,11 @@
 #                            SSHD_EXTRA_CONFIG (one per line).  Returns 1
 #                            (and prints why) when sshd did not come up.
 #   sshd_stop                kills it (also safe when it never started).
+#   sshd_login_user USER KEY an ordinary user to log in as, with KEY
+#                            (made when missing) as its one key.
+#   sshd_client_opts USER KEY KNOWN_HOSTS
+#                            the ssh_config lines that reach this sshd
+#                            as USER with KEY alone.
 #
 # The caller's EXIT trap should call sshd_stop.  Needs sshd, ssh-keygen,
 # python3 (to find a free port).
@@ -99,4 +104,41 @@ sshd_stop() {
 		wait "$SSHD_PID" 2>/dev/null
 		SSHD_PID=
 	fi
+}
+
+# sshd_login_user USER KEY: USER (made when missing) as an ordinary login
+# with shell /bin/sh, whose authorized_keys holds KEY.pub alone; KEY (an
+# ed25519 key without passphrase) is made when it does not exist.  "*"
+# refuses passwords without locking the account: a locked one ("!") may
+# not log in at all without PAM.  Sets SSHD_USER_HOME.
+sshd_login_user() {
+	local user=$1 key=$2
+	id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
+	usermod -p '*' "$user"
+	SSHD_USER_HOME=$(getent passwd "$user" | cut -d: -f6)
+	[ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -f "$key" </dev/null
+	mkdir -p "$SSHD_USER_HOME/.ssh"
+	cp "$key.pub" "$SSHD_USER_HOME/.ssh/authorized_keys"
+	chown -R "$user" "$SSHD_USER_HOME/.ssh"
+	chmod 700 "$SSHD_USER_HOME/.ssh"
+	chmod 600 "$SSHD_USER_HOME/.ssh/authorized_keys"
+}
+
+# sshd_client_opts USER KEY KNOWN_HOSTS: the ssh_config lines (indented,
+# for under a Host line) that log in to the sshd started here as USER
+# with KEY and nothing else: no agent, host keys from KNOWN_HOSTS alone,
+# no questions.
+sshd_client_opts() {
+	cat <<CFG
+  HostName 127.0.0.1
+  Port $SSHD_PORT
+  User $1
+  IdentityFile $2
+  IdentitiesOnly yes
+  IdentityAgent none
+  UserKnownHostsFile $3
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  BatchMode yes
+CFG
 }
